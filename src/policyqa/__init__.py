@@ -1,0 +1,3 @@
+"""policyqa: answers citizens' questions only from official policy text, with citations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,173 @@
+"""Extractive, cited answers — or a refusal, returned as a value, never a guess.
+
+The gate that decides between the two looks at what the question asks about,
+not only at similarity scores (which overlap for in- and out-of-scope HR
+questions): a named HR topic must be named by the clause, a named place must be
+in the document's jurisdiction, and the clause must be similar enough in
+meaning or in wording. Thresholds are calibrated on ``eval/questions.jsonl``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from policyqa import messages as msg
+from policyqa.index import PolicyIndex
+from policyqa.ingest.model import Article, Policy
+from policyqa.lexicon import Lexicon, Topic
+from policyqa.retrieve import ArticleHit, Retrieval, SentenceHit
+from policyqa.text import cjk_bigrams, normalize
+
+Status = Literal["answered", "refused"]
+_AMOUNT_Q = re.compile(r"(多少|几[块元千万]|金额|额度|标准是|补多少|给多少|发多少|how much|amount)")
+_HAS_FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万]+(元|块|%|个月|年)")
+_GENERIC_BIGRAMS = frozenset(
+    "企业 政策 规定 补贴 我们 你们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 是否 "
+    "有关 相关 关于 一下 现在 公司 单位 员工 职工 重庆".split())
+
+
+@dataclass(frozen=True)
+class GateParams:
+    dense_sure: float = 0.86  # cosine above which the clause is accepted on meaning alone
+    dense_min: float = 0.80  # below this the clause is refused whatever the wording
+    coverage_min: float = 0.30  # share of question bigrams the clause must contain in between
+    quote_margin: float = 0.04  # extra sentences must score within this of the best one
+    max_quotes: int = 3
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    doc_no: str
+    doc_title: str
+    article: int
+    label: str  # 第十条 / 前言
+    heading: str
+    quote: str  # verbatim sentence(s) from the source
+    sentences: tuple[int, ...]
+    url: str = ""
+
+    @property
+    def text(self) -> str:
+        doc_no = f"（{self.doc_no}）" if self.doc_no else ""
+        heading = f"「{self.heading}」" if self.heading else ""
+        return f"《{self.doc_title}》{doc_no}{self.label}{heading}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    status: Status
+    text: str
+    citations: tuple[Citation, ...] = ()
+    ranked: tuple[tuple[str, int], ...] = ()  # (doc_id, article) best first
+    reason: str = ""  # why refused: no_match / topic / place / low_confidence
+    notes: tuple[str, ...] = field(default=())
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def coverage(question_norm: str, article_norm: str) -> float:
+    """Share of the question's content bigrams that occur in the clause text."""
+    grams = {g for g in cjk_bigrams(question_norm) if len(g) == 2 and g not in _GENERIC_BIGRAMS}
+    if not grams:
+        return 0.0
+    return sum(g in article_norm for g in grams) / len(grams)
+
+
+class Answerer:
+    def __init__(self, index: PolicyIndex, lexicon: Lexicon, params: GateParams | None = None
+                 ) -> None:
+        self.index = index
+        self.lexicon = lexicon
+        self.params = params or GateParams()
+        self._norm_text: dict[tuple[str, int], str] = {}
+        self._jurisdiction: dict[str, set[str]] = {}
+        for p in index.policies.values():
+            self._jurisdiction[p.doc_id] = lexicon.jurisdictions(
+                normalize(p.title + p.doc_no + "".join(p.issuers)))
+            for a in p.articles:
+                self._norm_text[(p.doc_id, a.ordinal)] = normalize(
+                    p.title + a.heading + a.chapter + a.text)
+
+    def answer(self, r: Retrieval) -> Answer:
+        ranked = tuple((h.doc_id, h.article) for h in r.articles)
+        q = r.normalized
+        if not r.articles or not q:
+            return self._refuse(r, ranked, "no_match", msg.REFUSE_DEFAULT)
+        topics = self.lexicon.topics_in(q)
+        candidates = [h for h in r.articles[:3]
+                      if all(self.lexicon.covers(t, self._norm_text[(h.doc_id, h.article)])
+                             for t in topics)]
+        if not candidates:
+            return self._refuse(r, ranked, "topic", msg.REFUSE_TOPIC.format(
+                topic=_topic_word(topics, q)))
+        hit = candidates[0]
+        place = self._foreign_place(q, hit.doc_id)
+        if place:
+            have = "、".join(sorted(self._jurisdiction[hit.doc_id])) or "已收录地区"
+            return self._refuse(r, ranked, "place", msg.REFUSE_PLACE.format(have=have, place=place))
+        feats = {"dense": hit.dense, "coverage": coverage(q, self._norm_text[(hit.doc_id,
+                                                                            hit.article)]),
+                 "score": hit.score}
+        p = self.params
+        confident = feats["dense"] >= p.dense_sure or (
+            feats["dense"] >= p.dense_min and feats["coverage"] >= p.coverage_min)
+        if not confident:
+            return self._refuse(r, ranked, "low_confidence", msg.REFUSE_DEFAULT, feats)
+        return self._compose(r, hit, ranked, feats)
+
+    # ---- helpers -------------------------------------------------------------
+
+    def _foreign_place(self, q: str, doc_id: str) -> str:
+        home = self._jurisdiction.get(doc_id, set())
+        if not home:  # a national document applies everywhere
+            return ""
+        for form, juris in self.lexicon.places_in(q):
+            if juris not in home:
+                return form
+        return ""
+
+    def _refuse(self, r: Retrieval, ranked: tuple[tuple[str, int], ...], reason: str,
+                text: str, feats: dict[str, float] | None = None) -> Answer:
+        return Answer(r.question, "refused", f"{text}{msg.REFUSE_OFFER}", (), ranked, reason,
+                      (), feats or {})
+
+    def _pick_sentences(self, art: Article, hit: ArticleHit) -> list[SentenceHit]:
+        """Best sentence, plus up to two close runners-up; a bare heading is not a quote."""
+        body = [s for s in hit.sentences
+                if not (len(art.sentences) > 1 and s.sentence == 1 and art.heading
+                        and art.sentence(1).text.rstrip("。；;") == art.heading)]
+        pool = body or list(hit.sentences)
+        best = pool[0]
+        chosen = [best] + [s for s in pool[1:] if s.score >= best.score - self.params.quote_margin]
+        return sorted(chosen[: self.params.max_quotes], key=lambda s: s.sentence)
+
+    def _compose(self, r: Retrieval, hit: ArticleHit, ranked: tuple[tuple[str, int], ...],
+                 feats: dict[str, float]) -> Answer:
+        policy: Policy = self.index.policies[hit.doc_id]
+        art = policy.article(hit.article)
+        picked = self._pick_sentences(art, hit)
+        cites = tuple(
+            Citation(policy.doc_id, policy.doc_no, policy.title, art.ordinal, art.cite_label,
+                     art.heading, art.sentence(s.sentence).text, (s.sentence,), policy.source_url)
+            for s in picked)
+        notes = []
+        quoted = "".join(c.quote for c in cites)
+        if _AMOUNT_Q.search(r.normalized) and not _HAS_FIGURE.search(quoted):
+            notes.append(msg.AMOUNT_NOT_FIXED)
+        lines = [msg.LEAD.format(citation=cites[0].text)]
+        lines += [f"“{c.quote}”" for c in cites]
+        lines += notes
+        lines.append(msg.CLOSING)
+        return Answer(r.question, "answered", "\n".join(lines), cites, ranked, "",
+                      tuple(notes), feats)
+
+
+def _topic_word(topics: list[Topic], q: str) -> str:
+    for t in topics:
+        for f in t.forms:
+            if f in q:
+                return f
+    return topics[0].name if topics else ""

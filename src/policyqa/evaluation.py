@@ -1,0 +1,125 @@
+"""Offline evaluation on a gold question set, through the same service the users get.
+
+Gold format (JSON lines): ``{"id", "question", "expected": [{"doc_no", "article"}],
+"answerable"}``; articles are ordinals (0 = front matter). Stable references
+(文号 + ordinal), never row numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from policyqa.errors import PolicyQAError
+from policyqa.service import PolicyQA
+
+RANKED_K = 5
+PER_QUESTION_KEYS = ("id", "question", "status", "citations", "ranked", "hit_rank")
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    expected: frozenset[tuple[str, int]]  # (doc_no, article)
+    answerable: bool
+
+
+def load_gold(path: Path) -> list[GoldQuestion]:
+    out = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            exp = frozenset((e["doc_no"], int(e["article"])) for e in d.get("expected", []))
+            out.append(GoldQuestion(str(d["id"]), d["question"], exp,
+                                    bool(d.get("answerable", bool(exp)))))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise PolicyQAError(f"{path.name}:{n}: bad gold line ({e})") from e
+    return out
+
+
+def evaluate(qa: PolicyQA, gold: Iterable[GoldQuestion], sources: dict[str, str],
+             progress: Callable[[int], None] | None = None
+             ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run every question; returns (report, diagnostic rows with refusal reasons and features).
+
+    ``sources`` maps doc_id -> raw file text, for the verbatim-quote check.
+    """
+    doc_no = {d: p.doc_no for d, p in qa.index.policies.items()}
+    rows, lat = [], []
+    n_quotes = n_exact = 0
+    for i, g in enumerate(gold):
+        t0 = time.perf_counter()
+        ans = qa.ask(g.question)
+        lat.append((time.perf_counter() - t0) * 1000)
+        ranked = [(doc_no[d], a) for d, a in ans.ranked[:RANKED_K]]
+        hit_rank = next((k + 1 for k, ref in enumerate(ranked) if ref in g.expected), None)
+        cites = [{"doc_no": c.doc_no, "article": c.article, "quote": c.quote}
+                 for c in ans.citations]
+        for c in ans.citations:
+            n_quotes += 1
+            n_exact += c.quote in sources.get(c.doc_id, "")
+        rows.append({
+            "id": g.id, "question": g.question, "answerable": g.answerable,
+            "status": ans.status, "reason": ans.reason, "citations": cites,
+            "ranked": [{"doc_no": d, "article": a} for d, a in ranked], "hit_rank": hit_rank,
+            "expected": sorted([{"doc_no": d, "article": a} for d, a in g.expected],
+                               key=lambda e: e["article"]),
+            "features": {k: round(v, 4) for k, v in ans.features.items()},
+        })
+        if progress:
+            progress(i + 1)
+    return summarize(rows, lat, n_quotes, n_exact), rows
+
+
+def summarize(rows: list[dict[str, Any]], lat: list[float], n_quotes: int, n_exact: int
+              ) -> dict[str, Any]:
+    """The metrics of the issue, from per-question rows (pure; unit-tested on fixtures)."""
+    ans = [r for r in rows if r["answerable"]]
+    una = [r for r in rows if not r["answerable"]]
+
+    def share(xs: list[bool]) -> float:
+        return round(sum(xs) / len(xs), 4) if xs else 0.0
+
+    def first_ok(r: dict[str, Any]) -> bool:
+        if r["status"] != "answered" or not r["citations"]:
+            return False
+        c = r["citations"][0]
+        return {"doc_no": c["doc_no"], "article": c["article"]} in r["expected"]
+
+    ranks = [r["hit_rank"] for r in ans]
+    return {
+        "n": len(rows), "n_answerable": len(ans), "n_unanswerable": len(una),
+        "recall_at_1": share([k == 1 for k in ranks]),
+        "recall_at_3": share([k is not None and k <= 3 for k in ranks]),
+        "mrr": round(sum(1 / k for k in ranks if k) / len(ans), 4) if ans else 0.0,
+        "answer_accuracy": share([first_ok(r) for r in ans]),
+        "refusal_recall": share([r["status"] == "refused" for r in una]),
+        "false_refusal_rate": share([r["status"] == "refused" for r in ans]),
+        "quote_exact_rate": round(n_exact / n_quotes, 4) if n_quotes else 1.0,
+        "latency_ms_p50": round(float(np.percentile(lat, 50)), 2) if lat else 0.0,
+        "latency_ms_p95": round(float(np.percentile(lat, 95)), 2) if lat else 0.0,
+        "per_question": [{k: r[k] for k in PER_QUESTION_KEYS} for r in rows],
+    }
+
+
+METRIC_ROWS = [
+    ("n", "questions"), ("n_answerable", "answerable"), ("n_unanswerable", "unanswerable"),
+    ("recall_at_1", "Recall@1"), ("recall_at_3", "Recall@3"), ("mrr", "MRR"),
+    ("answer_accuracy", "answer accuracy"), ("refusal_recall", "refusal recall"),
+    ("false_refusal_rate", "false refusal rate"), ("quote_exact_rate", "quote exact rate"),
+    ("latency_ms_p50", "latency p50 (ms)"), ("latency_ms_p95", "latency p95 (ms)"),
+]
+
+
+def format_table(report: dict[str, Any]) -> str:
+    width = max(len(label) for _, label in METRIC_ROWS)
+    return "\n".join(f"{label:<{width}}  {report[key]}" for key, label in METRIC_ROWS)

@@ -1,0 +1,1 @@
+"""Ingestion: corpus files -> parsed :class:`Policy` objects -> retrieval chunks."""

@@ -1,0 +1,87 @@
+"""Find and read corpus documents: ``<doc_id>.txt`` plus an optional ``<doc_id>.meta.json``.
+
+The sidecar holds what the text itself does not say (source URL) and, rarely,
+overrides for metadata the parser cannot find. The file stem is the document's
+stable id, so it must be ASCII.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from policyqa.errors import CorpusError
+from policyqa.ingest.model import Policy
+from policyqa.ingest.parse import parse_policy
+
+_DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+META_SUFFIX = ".meta.json"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    doc_id: str
+    path: Path
+    sha256: str
+
+
+def corpus_files(corpus_dir: Path) -> list[SourceFile]:
+    """The documents in ``corpus_dir`` (sorted, so builds are deterministic)."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    files = []
+    for path in sorted(corpus_dir.glob("*.txt")):
+        if not _DOC_ID.match(path.stem):
+            raise CorpusError(f"{path.name}: corpus file names must be ASCII ids "
+                              "(letters, digits, . _ -), e.g. yrsg-2025-23.txt")
+        files.append(SourceFile(path.stem, path, hashlib.sha256(path.read_bytes()).hexdigest()))
+    if not files:
+        raise CorpusError(f"no documents (*.txt) in corpus folder {corpus_dir}")
+    return files
+
+
+def _read_meta(path: Path) -> dict[str, object]:
+    meta_path = path.with_name(path.stem + META_SUFFIX)
+    if not meta_path.exists():
+        return {}
+    try:
+        meta = json.loads(meta_path.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CorpusError(f"{meta_path.name}: invalid JSON sidecar ({e})") from e
+    if not isinstance(meta, dict):
+        raise CorpusError(f"{meta_path.name}: sidecar must be a JSON object")
+    return meta
+
+
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """Decode strictly: a wrong encoding must stop the build, not garble quotes."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        raise CorpusError(f"{path.name}: cannot decode as {encoding} ({e}); "
+                          "save it as UTF-8 or set \"encoding\" in its .meta.json") from e
+
+
+def load_policy(src: SourceFile) -> Policy:
+    meta = _read_meta(src.path)
+    raw = read_text(src.path, str(meta.get("encoding", "utf-8")))
+    overrides = {k: v for k, v in meta.items() if k in ("title", "doc_no", "date", "issuers")}
+    return parse_policy(raw, doc_id=src.doc_id, source_name=src.path.name,
+                        source_url=str(meta.get("source_url", "")), source_sha256=src.sha256,
+                        overrides=overrides)  # type: ignore[arg-type]
+
+
+def load_corpus(corpus_dir: Path) -> list[Policy]:
+    """Parse every document; the first bad one stops everything (nothing half-built)."""
+    policies = [load_policy(src) for src in corpus_files(corpus_dir)]
+    seen: dict[str, str] = {}
+    for p in policies:
+        if p.doc_no and p.doc_no in seen:
+            raise CorpusError(f"{p.doc_id}: 文号 {p.doc_no} already used by {seen[p.doc_no]}")
+        if p.doc_no:
+            seen[p.doc_no] = p.doc_id
+    return policies

@@ -1,0 +1,96 @@
+"""The parsed form of a policy document.
+
+Sentences keep their exact original text (quotes are shown verbatim); any
+matching works on normalised copies computed elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from policyqa.text import int_to_cn
+
+FRONT_MATTER_LABEL = "前言"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int  # 1-based position within its article; stable across rebuilds
+    text: str  # verbatim substring of the source file
+
+
+@dataclass(frozen=True)
+class Article:
+    ordinal: int  # 0 = front matter, then 1..N in document order
+    label: str  # the numeral as written: 十 / 3 / 十二; "" for front matter
+    heading: str  # short title: the first sentence when it is a heading
+    sentences: tuple[Sentence, ...]
+    chapter: str = ""  # enclosing 第X章 title, if the document has chapters
+
+    @property
+    def cite_label(self) -> str:
+        """How citizens cite it: 第十条, or 前言 for the front matter."""
+        return f"第{int_to_cn(self.ordinal)}条" if self.ordinal else FRONT_MATTER_LABEL
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.sentences)
+
+    def sentence(self, index: int) -> Sentence:
+        return self.sentences[index - 1]
+
+
+@dataclass(frozen=True)
+class Policy:
+    doc_id: str  # ASCII slug from the corpus file name; the stable id in chunk ids
+    title: str
+    doc_no: str  # 文号, e.g. 渝人社规〔2025〕23号 ("" when the document has none)
+    issuers: tuple[str, ...]
+    date: str  # ISO yyyy-mm-dd ("" when unknown)
+    preamble: str
+    articles: tuple[Article, ...]
+    source_url: str = ""
+    source_sha256: str = ""
+    numbering: str = ""  # the numbering style the articles were found in
+    missing: tuple[str, ...] = field(default=())  # metadata fields not found
+
+    def article(self, ordinal: int) -> Article:
+        for a in self.articles:
+            if a.ordinal == ordinal:
+                return a
+        raise KeyError(ordinal)
+
+    def citation(self, ordinal: int) -> str:
+        """《标题》（文号）第十条「heading」 — the form shown next to every quote."""
+        art = self.article(ordinal)
+        doc_no = f"（{self.doc_no}）" if self.doc_no else ""
+        heading = f"「{art.heading}」" if art.heading else ""
+        return f"《{self.title}》{doc_no}{art.cite_label}{heading}"
+
+
+def policy_to_dict(p: Policy) -> dict[str, object]:
+    """Plain JSON form (stored inside the index so answers and vectors always agree)."""
+    return {
+        "doc_id": p.doc_id, "title": p.title, "doc_no": p.doc_no, "issuers": list(p.issuers),
+        "date": p.date, "preamble": p.preamble, "source_url": p.source_url,
+        "source_sha256": p.source_sha256, "numbering": p.numbering, "missing": list(p.missing),
+        "articles": [
+            {"ordinal": a.ordinal, "label": a.label, "heading": a.heading, "chapter": a.chapter,
+             "sentences": [s.text for s in a.sentences]}
+            for a in p.articles
+        ],
+    }
+
+
+def policy_from_dict(d: dict[str, Any]) -> Policy:
+    arts = tuple(
+        Article(a["ordinal"], a["label"], a["heading"],
+                tuple(Sentence(i + 1, t) for i, t in enumerate(a["sentences"])), a["chapter"])
+        for a in d["articles"]
+    )
+    return Policy(
+        doc_id=d["doc_id"], title=d["title"], doc_no=d["doc_no"], issuers=tuple(d["issuers"]),
+        date=d["date"], preamble=d["preamble"], articles=arts, source_url=d["source_url"],
+        source_sha256=d["source_sha256"], numbering=d["numbering"], missing=tuple(d["missing"]),
+    )

@@ -1,0 +1,229 @@
+"""Raw policy text (as published on a web page) -> :class:`Policy`.
+
+The parser is deliberately general: page chrome is dropped by a small list of
+patterns, articles are found by whichever numbering style (第X条 / 一、 / （一） /
+1. / （1）) forms a consecutive run at the start of paragraphs, and a marker that
+breaks the run (a nested sub-list, a cross-reference such as 按第七条规定…) stays
+body text. Every sentence is an exact substring of the source file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from policyqa.errors import CorpusError
+from policyqa.ingest.model import Article, Policy, Sentence
+from policyqa.text import cn_to_int, split_sentences
+
+_CN_NUM = "一二三四五六七八九十百零〇两"
+# Numbering styles, outermost first. Group 1 is the number as written.
+STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("第X条", re.compile(rf"^第([{_CN_NUM}\d]+)条(?![规所的中至、和及与之款项])[\s　]*")),
+    ("一、", re.compile(rf"^([{_CN_NUM}]+)[、．][\s　]*")),
+    ("（一）", re.compile(rf"^[（(]([{_CN_NUM}]+)[）)][\s　]*")),
+    ("1.", re.compile(r"^(\d{1,3})(?:[、．]|\.(?!\d))[\s　]*")),
+    ("（1）", re.compile(r"^[（(](\d{1,3})[）)][\s　]*")),
+)
+_CHAPTER = re.compile(rf"^第([{_CN_NUM}\d]+)[章编节](?![规所的中])[\s　]*(.*)$")
+
+# Web-page chrome. A line matching FOOTER ends the document; BOILERPLATE lines
+# are dropped wherever they are. Extend these when a new site is added.
+_FOOTER = re.compile(r"^(扫一扫在手机打开当前页|【打印本页】|【关闭窗口】|打印本页|关闭窗口|相关链接|上一篇|下一篇)")
+_BOILERPLATE = re.compile(
+    r"^(下载文字版|下载图片版|政策解读|图片解读|视频解读|字号[:：]|分享到|来源[:：]|发布时间[:：]"
+    r"|浏览次数|索引号[:：]|【字体|.*行政规范性文件$|[(（]此件(主动|依申请)?公开[)）])"
+)
+_DOC_NO = re.compile(r"[\u4e00-\u9fa5]{1,12}[〔［\[﹝【(（]\d{4}[〕］\]﹞】)）]\d+号")
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_AGENCY = re.compile(
+    r"^[\u4e00-\u9fa5（）()]{2,40}(局|委员会|委|厅|部|办公室|办|总工会|工会|中心|人民政府|政府|院|署|联合会|协会)$"
+)
+_SENT_PUNCT = "。！？；：:，,"
+_HEADING_MAX = 30
+
+
+@dataclass(frozen=True)
+class _Para:
+    text: str  # stripped line, an exact substring of the source
+    start: int  # offset of ``text`` in the source
+    line: int
+
+
+def _paragraphs(raw: str) -> list[_Para]:
+    """Non-empty, non-chrome lines up to the page footer, with source offsets."""
+    paras: list[_Para] = []
+    pos = 0
+    for lineno, line in enumerate(raw.splitlines(keepends=True)):
+        body = line.strip(" \t\r\n\u3000\xa0\ufeff")
+        start = pos + line.find(body) if body else pos
+        pos += len(line)
+        if not body:
+            continue
+        if _FOOTER.match(body):
+            break
+        if _BOILERPLATE.match(body):
+            continue
+        paras.append(_Para(body, start, lineno))
+    # Short lines repeated verbatim (site headers, tab labels) are chrome too.
+    counts: dict[str, int] = {}
+    for p in paras:
+        counts[p.text] = counts.get(p.text, 0) + 1
+    return [p for p in paras if counts[p.text] == 1 or len(p.text) > 40]
+
+
+def _find_articles(paras: list[_Para]) -> tuple[str, list[tuple[int, str]]]:
+    """Pick the outermost numbering style that forms a run 1, 2, 3 …; return its hits.
+
+    A chapter line (第X章) lets the count restart at 1, so documents that
+    number articles per chapter still parse.
+    """
+    for name, pat in STYLES:
+        hits: list[tuple[int, str]] = []
+        expected = 1
+        after_chapter = False
+        for i, p in enumerate(paras):
+            if _CHAPTER.match(p.text):
+                after_chapter = True
+                continue
+            m = pat.match(p.text)
+            if not m:
+                continue
+            n = cn_to_int(m.group(1))
+            if n == expected or (after_chapter and n == 1 and hits):
+                hits.append((i, m.group(1)))
+                expected = (n or 0) + 1
+                after_chapter = False
+        if len(hits) >= 2 or (hits and name == "第X条"):
+            return name, hits
+    return "", []
+
+
+def _heading(first: str, n_sentences: int) -> str:
+    """The first sentence is the heading when it is short (一、打造产教评技能生态链。)."""
+    h = first.rstrip("。！？；;.!?：: ")
+    if len(h) <= _HEADING_MAX and (n_sentences > 1 or not first.endswith("。")):
+        return h
+    return h[:18] + "…" if len(h) > 20 else h
+
+
+def _article(ordinal: int, label: str, paras: list[_Para], marker: re.Pattern[str],
+             chapter: str) -> Article:
+    sentences: list[str] = []
+    for j, p in enumerate(paras):
+        text = p.text
+        if j == 0:
+            m = marker.match(text)
+            text = text[m.end():] if m else text
+        sentences.extend(split_sentences(text))
+    heading = _heading(sentences[0], len(sentences)) if sentences else ""
+    return Article(ordinal, label, heading,
+                   tuple(Sentence(k + 1, s) for k, s in enumerate(sentences)), chapter)
+
+
+@dataclass
+class _Front:
+    title: str = ""
+    notice_title: str = ""
+    doc_no: str = ""
+    date: str = ""
+    issuers: tuple[str, ...] = ()
+    preamble: str = ""
+    sentences: tuple[Sentence, ...] = ()
+
+
+def _front_matter(raw: str, paras: list[_Para]) -> _Front:
+    """Metadata and the article-0 sentences from everything before article 1."""
+    f = _Front()
+    skip: set[int] = set()
+    no_idx = next((i for i, p in enumerate(paras) if _DOC_NO.fullmatch(p.text)), None)
+    if no_idx is not None:
+        f.doc_no = paras[no_idx].text
+        skip.add(no_idx)
+        # The notice title is the run of short, unpunctuated lines just above the 文号.
+        k = no_idx
+        while k > 0 and len(paras[k - 1].text) <= 40 and paras[k - 1].text[-1] not in _SENT_PUNCT:
+            k -= 1
+        f.notice_title = "".join(p.text for p in paras[k:no_idx])
+        skip.update(range(k, no_idx))
+    else:
+        m = next((_DOC_NO.search(p.text) for p in paras if _DOC_NO.search(p.text)), None)
+        f.doc_no = m.group(0) if m else ""
+    enclosed = re.search(r"(?:印发|转发|颁布)《(.+?)》", f.notice_title)
+    f.title = enclosed.group(1) if enclosed else f.notice_title
+    if not f.title:  # no 文号 block: a short unpunctuated line that reads like a title
+        for i, p in enumerate(paras):
+            if len(p.text) <= 60 and p.text[-1] not in _SENT_PUNCT and re.search(
+                    r"(办法|措施|通知|规定|意见|方案|细则|决定|条例|公告)$", p.text):
+                f.title = p.text
+                skip.add(i)
+                break
+    date_idx = next((i for i, p in enumerate(paras) if _DATE.fullmatch(p.text)), None)
+    if date_idx is not None:
+        y, mo, d = _DATE.fullmatch(paras[date_idx].text).groups()  # type: ignore[union-attr]
+        f.date = f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+        k = date_idx
+        while k > 0 and _AGENCY.match(paras[k - 1].text):
+            k -= 1
+        f.issuers = tuple(p.text for p in paras[k:date_idx])
+    # Article-0 sentences: verbatim, issuer lines kept together as one block.
+    out: list[str] = []
+    last_meta = max([i for i in (no_idx, date_idx) if i is not None], default=-1)
+    preamble: list[str] = []
+    i = 0
+    while i < len(paras):
+        p = paras[i]
+        if i in skip or p.text == f.title:
+            last_meta = max(last_meta, i) if p.text == f.title else last_meta
+            i += 1
+            continue
+        if f.issuers and p.text == f.issuers[0] and date_idx is not None:
+            end = paras[date_idx - 1]
+            out.append(raw[p.start : end.start + len(end.text)])
+            i = date_idx
+            continue
+        out.extend(split_sentences(p.text))
+        i += 1
+    for p in paras[last_meta + 1 :]:
+        if p.text not in f.issuers and p.text != f.title:
+            preamble.append(p.text)
+    f.preamble = "".join(preamble)
+    f.sentences = tuple(Sentence(k + 1, s) for k, s in enumerate(out))
+    return f
+
+
+def parse_policy(raw: str, *, doc_id: str, source_name: str, source_url: str = "",
+                 source_sha256: str = "", overrides: dict[str, str] | None = None) -> Policy:
+    """Parse one document. Raises :class:`CorpusError` naming ``source_name`` and the reason."""
+    if "\x00" in raw:
+        raise CorpusError(f"{source_name}: binary content (NUL bytes), not a text document")
+    paras = _paragraphs(raw)
+    if not paras:
+        raise CorpusError(f"{source_name}: the file is empty (no text after removing page chrome)")
+    style, hits = _find_articles(paras)
+    if not hits:
+        raise CorpusError(f"{source_name}: no numbered articles found "
+                          "(expected paragraphs starting 第X条 / 一、 / （一） / 1.)")
+    marker = dict(STYLES)[style]
+    front = _front_matter(raw, [p for p in paras[: hits[0][0]] if not _CHAPTER.match(p.text)])
+    articles = [Article(0, "", "前言", front.sentences)] if front.sentences else []
+    chapter = ""
+    bounds = [h[0] for h in hits] + [len(paras)]
+    for n, (start, label) in enumerate(hits, start=1):
+        for p in paras[bounds[n - 1] - 1 : 0 : -1] if n == 1 else paras[bounds[n - 2] : start]:
+            cm = _CHAPTER.match(p.text)
+            if cm:
+                chapter = p.text
+                break
+        body = [p for p in paras[start : bounds[n]] if not _CHAPTER.match(p.text)]
+        articles.append(_article(n, label, body, marker, chapter))
+    ov = overrides or {}
+    meta = {"title": ov.get("title") or front.title, "doc_no": ov.get("doc_no") or front.doc_no,
+            "date": ov.get("date") or front.date}
+    issuers = tuple(ov["issuers"]) if ov.get("issuers") else front.issuers
+    missing = tuple(k for k, v in [*meta.items(), ("issuers", issuers)] if not v)
+    return Policy(
+        doc_id=doc_id, title=meta["title"] or doc_id, doc_no=meta["doc_no"], issuers=issuers,
+        date=meta["date"], preamble=front.preamble, articles=tuple(articles),
+        source_url=source_url, source_sha256=source_sha256, numbering=style, missing=missing,
+    )

@@ -1,0 +1,20 @@
+"""User-facing Chinese strings of the answer layer, in one place."""
+
+from __future__ import annotations
+
+HOTLINE = "12333"
+
+LEAD = "根据{citation}，相关规定如下："
+LEAD_MULTI = "以下政策条款与您的问题相关："
+QUOTE = "“{quote}”（{citation}）"
+AMOUNT_NOT_FIXED = ("说明：该条款只规定“按规定”给予，文件本身没有写明具体金额或标准；"
+                    "具体标准以有关部门的规定为准，可拨打12333咨询。")
+CLOSING = "以上内容摘自政策原文，具体办理请以经办机构解释为准。"
+
+REFUSE_DEFAULT = ("抱歉，现有政策文件中没有找到能直接回答您这个问题的规定，"
+                  "为避免误导，这里不作推测。")
+REFUSE_TOPIC = ("抱歉，已收录的政策文件没有涉及“{topic}”方面的规定，"
+                "为避免误导，这里不作推测。")
+REFUSE_PLACE = ("抱歉，本服务目前收录的是{have}的政策文件，没有关于“{place}”的规定，"
+                "无法据此回答。")
+REFUSE_OFFER = "您可以拨打12333人社服务热线，或点击“转人工”由人工客服为您解答。"

