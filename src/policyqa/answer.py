@@ -22,6 +22,12 @@ from policyqa.text import cjk_bigrams, normalize
 
 Status = Literal["answered", "refused"]
 _AMOUNT_Q = re.compile(r"(多少|几[块元千万]|金额|额度|标准是|补多少|给多少|发多少|how much|amount)")
+# "How much money" questions: answerable only from a clause that grants or funds something
+# (给予…补助); a clause that merely names an honour or allowance does not fix any sum.
+_MONEY_Q = re.compile(r"(多少钱|几块钱|多少元|好多钱|奖金|金额|补多少|给多少|发多少|拿多少|补贴多少|"
+                      r"补助多少|多少补贴|how much money|how much)")
+_GRANT = re.compile(r"(给予|予以|发放|资助|奖补|补贴|补助|列支|扣除|筹集|经费|资金)")
+_TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
 _HAS_FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万]+(元|块|%|个月|年)")
 _GENERIC_BIGRAMS = frozenset(
     "企业 政策 规定 补贴 我们 你们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 是否 "
@@ -84,6 +90,7 @@ class Answerer:
         self.params = params or GateParams()
         self._norm_text: dict[tuple[str, int], str] = {}
         self._jurisdiction: dict[str, set[str]] = {}
+        self._titles = [normalize(p.title) for p in index.policies.values()]
         for p in index.policies.values():
             self._jurisdiction[p.doc_id] = lexicon.jurisdictions(
                 normalize(p.title + p.doc_no + "".join(p.issuers)))
@@ -94,8 +101,11 @@ class Answerer:
     def answer(self, r: Retrieval) -> Answer:
         ranked = tuple((h.doc_id, h.article) for h in r.articles)
         q = r.normalized
-        if not r.articles or not q:
+        if not r.articles or not q.strip():
             return self._refuse(r, ranked, "no_match", msg.REFUSE_DEFAULT)
+        other = self._other_document(q)
+        if other:
+            return self._refuse(r, ranked, "document", msg.REFUSE_DOCUMENT.format(title=other))
         topics = self.lexicon.topics_in(q)
         candidates = [h for h in r.articles[:3]
                       if all(self.lexicon.covers(t, self._norm_text[(h.doc_id, h.article)])
@@ -108,8 +118,10 @@ class Answerer:
         if place:
             have = "、".join(sorted(self._jurisdiction[hit.doc_id])) or "已收录地区"
             return self._refuse(r, ranked, "place", msg.REFUSE_PLACE.format(have=have, place=place))
-        feats = {"dense": hit.dense, "coverage": coverage(q, self._norm_text[(hit.doc_id,
-                                                                            hit.article)]),
+        if _MONEY_Q.search(q) and not _GRANT.search(self._norm_text[(hit.doc_id, hit.article)]):
+            return self._refuse(r, ranked, "amount", msg.REFUSE_DEFAULT)
+        feats = {"dense": hit.dense,
+                 "coverage": coverage(r.expanded, self._norm_text[(hit.doc_id, hit.article)]),
                  "score": hit.score}
         p = self.params
         confident = feats["dense"] >= p.dense_sure or (
@@ -119,6 +131,14 @@ class Answerer:
         return self._compose(r, hit, ranked, feats)
 
     # ---- helpers -------------------------------------------------------------
+
+    def _other_document(self, q: str) -> str:
+        """A 《title》 named in the question that is not a document we hold (say, one it cites)."""
+        for title in _TITLE.findall(q):
+            t = title.strip()
+            if t and not any(t in own or own in t for own in self._titles):
+                return t
+        return ""
 
     def _foreign_place(self, q: str, doc_id: str) -> str:
         home = self._jurisdiction.get(doc_id, set())

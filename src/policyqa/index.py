@@ -52,12 +52,14 @@ class BuildKey:
     """What an index depends on; any change means the index is stale."""
 
     model_id: str
+    backend: str  # same weights, but each engine's vectors differ slightly: keep them apart
     corpus: tuple[tuple[str, str], ...]  # (doc_id, sha256)
-    tokenizer: str  # hash of dictionary + tokenizer options
+    tokenizer: str  # hash of dictionary + tokenizer options + parser/chunker code
 
     @classmethod
-    def of(cls, encoder_model_id: str, files: Sequence[SourceFile], tokenizer_sig: str) -> BuildKey:
-        return cls(encoder_model_id, tuple((f.doc_id, f.sha256) for f in files), tokenizer_sig)
+    def of(cls, encoder: Encoder, files: Sequence[SourceFile], tokenizer_sig: str) -> BuildKey:
+        return cls(encoder.model_id, encoder.backend, tuple((f.doc_id, f.sha256) for f in files),
+                   tokenizer_sig)
 
 
 def _dense_index(vectors: np.ndarray, factory: str) -> Any:
@@ -140,7 +142,7 @@ class PolicyIndex:
             (tmp / "policies.json").write_text(
                 json.dumps([policy_to_dict(p) for p in policies], ensure_ascii=False, indent=1),
                 "utf-8")
-            key = BuildKey.of(encoder.model_id, files, tokenizer_sig)
+            key = BuildKey.of(encoder, files, tokenizer_sig)
             manifest = {
                 "schema_version": SCHEMA_VERSION,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -180,7 +182,9 @@ class PolicyIndex:
         if not manifest or manifest.get("schema_version") != SCHEMA_VERSION:
             return False
         corpus = tuple((d["doc_id"], d["sha256"]) for d in manifest.get("corpus", []))
-        return (manifest["encoder"]["model_id"] == key.model_id and corpus == key.corpus
+        enc = manifest.get("encoder", {})
+        return (enc.get("model_id") == key.model_id and enc.get("backend") == key.backend
+                and corpus == key.corpus
                 and manifest.get("tokenizer") == key.tokenizer)
 
     @classmethod

@@ -18,7 +18,7 @@ def _lines(name: str) -> list[list[str]]:
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            rows.append([normalize(w) for w in line.split()])
+            rows.append([normalize(w.replace("_", " ")) for w in line.split()])
     return rows
 
 
@@ -64,3 +64,40 @@ class Lexicon:
 
     def jurisdictions(self, norm_text: str) -> set[str]:
         return {j for _, j in self.places_in(norm_text)}
+
+
+class Thesaurus:
+    """Citizen wording -> policy wording, for query expansion (``resources/synonyms.txt``)."""
+
+    def __init__(self, rows: list[tuple[str, list[str]]] | None = None) -> None:
+        if rows is None:
+            text = resources.files("policyqa").joinpath("resources/synonyms.txt").read_text("utf-8")
+            rows = []
+            for line in text.splitlines():
+                line = line.split("#", 1)[0].strip()
+                if "|" in line:
+                    official, forms = line.split("|", 1)
+                    rows.append((normalize(official),
+                                 [normalize(f.replace("_", " ")) for f in forms.split()]))
+        self._pairs = sorted(((f, off) for off, forms in rows for f in forms),
+                             key=lambda p: len(p[0]), reverse=True)
+
+    def expansions(self, norm_text: str) -> list[str]:
+        """Official terms for the citizen forms found (longest forms first, no overlaps)."""
+        out: list[str] = []
+        taken = [False] * len(norm_text)
+        for form, official in self._pairs:
+            start = norm_text.find(form)
+            while start >= 0:
+                span = range(start, start + len(form))
+                if not any(taken[i] for i in span):
+                    for i in span:
+                        taken[i] = True
+                    if official not in norm_text and official not in out:
+                        out.append(official)
+                start = norm_text.find(form, start + 1)
+        return out
+
+    def expand(self, norm_text: str) -> str:
+        extra = self.expansions(norm_text)
+        return f"{norm_text} {' '.join(extra)}" if extra else norm_text

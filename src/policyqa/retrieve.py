@@ -9,19 +9,21 @@ sentence; a second supporting sentence breaks ties).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from policyqa.encoder import Encoder
 from policyqa.index import PolicyIndex
 from policyqa.ingest.chunk import parse_chunk_id
+from policyqa.lexicon import Thesaurus
 from policyqa.text import Tokenizer, normalize
 
 
 @dataclass(frozen=True)
 class RetrievalParams:
-    w_lexical: float = 0.25  # weight of max-normalised BM25 against cosine similarity
-    w_second: float = 0.15  # share of the second-best sentence in an article's score
+    w_lexical: float = 0.1  # weight of max-normalised BM25 against cosine similarity
+    w_second: float = 0.0  # share of the second-best sentence in an article's score
     dense_k: int = 200  # dense candidates (all chunks for small corpora)
+    expand_dense: bool = True  # embed the thesaurus-expanded question (else the plain one)
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,22 @@ class ArticleHit:
 
 
 @dataclass(frozen=True)
+class Signals:
+    """Everything measured about one question before fusion (cacheable for tuning)."""
+
+    question: str
+    normalized: str
+    expanded: str  # normalized + policy wording for the citizen wording found
+    dense: dict[str, float]
+    lexical: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Retrieval:
     question: str
     normalized: str
+    expanded: str
     articles: tuple[ArticleHit, ...]
-    lexical_raw_max: float = 0.0
-    query_tokens: tuple[str, ...] = field(default=())
 
 
 def fuse(dense: Mapping[str, float], lexical: Mapping[str, float], w_lexical: float
@@ -71,7 +83,7 @@ def fuse(dense: Mapping[str, float], lexical: Mapping[str, float], w_lexical: fl
 
 def aggregate(fused: Mapping[str, tuple[float, float, float]], w_second: float
               ) -> list[ArticleHit]:
-    """Group sentence hits by article; article score = best + w_second * second best."""
+    """Group sentence hits by article; article score = best + w_second * (second - best)."""
     groups: dict[tuple[str, int], list[SentenceHit]] = {}
     for cid, (d, lx, s) in fused.items():
         doc, art, sent = parse_chunk_id(cid)
@@ -86,21 +98,28 @@ def aggregate(fused: Mapping[str, tuple[float, float, float]], w_second: float
     return hits
 
 
+def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
+    """Pure: fuse the measured signals and rank articles."""
+    articles = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second)[:k]
+    return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(articles))
+
+
 class Retriever:
     def __init__(self, index: PolicyIndex, encoder: Encoder, tokenizer: Tokenizer,
-                 params: RetrievalParams | None = None) -> None:
+                 thesaurus: Thesaurus, params: RetrievalParams | None = None) -> None:
         self.index = index
         self.encoder = encoder
         self.tokenizer = tokenizer
+        self.thesaurus = thesaurus
         self.params = params or RetrievalParams()
 
-    def search(self, question: str, k: int = 5) -> Retrieval:
+    def signals(self, question: str) -> Signals:
         norm = normalize(question)
-        qvec = self.encoder.encode_queries([norm])[0]
+        expanded = self.thesaurus.expand(norm)
+        qvec = self.encoder.encode_queries([expanded if self.params.expand_dense else norm])[0]
         dense = {c.id: s for c, s in self.index.dense_search(qvec, self.params.dense_k)}
-        tokens = self.tokenizer.tokenize(norm)
-        lexical = self.index.lexical_scores(tokens)
-        fused = fuse(dense, lexical, self.params.w_lexical)
-        articles = aggregate(fused, self.params.w_second)[:k]
-        return Retrieval(question, norm, tuple(articles), max(lexical.values(), default=0.0),
-                         tuple(tokens))
+        lexical = self.index.lexical_scores(self.tokenizer.tokenize(expanded))
+        return Signals(question, norm, expanded, dense, lexical)
+
+    def search(self, question: str, k: int = 5) -> Retrieval:
+        return rank(self.signals(question), self.params, k)

@@ -13,11 +13,13 @@ from importlib import resources
 from pathlib import Path
 
 from policyqa.answer import Answer, Answerer, GateParams
+from policyqa import text as text_mod
 from policyqa.encoder import Encoder, make_encoder
 from policyqa.errors import InvalidQuestion, ModelError
 from policyqa.index import BuildKey, PolicyIndex
+from policyqa.ingest import chunk, parse
 from policyqa.ingest.corpus import corpus_files, load_corpus
-from policyqa.lexicon import Lexicon
+from policyqa.lexicon import Lexicon, Thesaurus
 from policyqa.retrieve import Retrieval, RetrievalParams, Retriever
 from policyqa.settings import DEFAULT_MODEL_ID, Settings
 from policyqa.text import Tokenizer, load_terms, normalize
@@ -33,9 +35,15 @@ def _resource_text(name: str) -> str:
 
 
 def make_tokenizer() -> tuple[Tokenizer, str]:
-    """The BM25 tokenizer and its signature (what the index manifest records)."""
+    """The BM25 tokenizer and the pipeline signature the index manifest records.
+
+    The signature covers the dictionary, the stopwords and the source of the
+    parser and chunker, so changing any of them makes the index stale.
+    """
     terms, stops = _resource_text("policy_terms.txt"), _resource_text("stopwords.txt")
-    sig = hashlib.sha256(f"{TOKENIZER_VERSION}\n{terms}\n{stops}".encode()).hexdigest()[:16]
+    code = "".join(Path(m.__file__).read_text("utf-8") for m in (parse, chunk, text_mod)
+                   if m.__file__)
+    sig = hashlib.sha256(f"{TOKENIZER_VERSION}\n{terms}\n{stops}\n{code}".encode()).hexdigest()[:16]
     stopwords = [w.strip() for w in stops.splitlines() if w.strip() and not w.startswith("#")]
     return Tokenizer(load_terms(), bigrams=True, stopwords=stopwords), sig
 
@@ -58,7 +66,7 @@ def build_index(settings: Settings, encoder: Encoder, tokenizer: Tokenizer, sig:
                 ) -> tuple[bool, Path]:
     """(Re)build the index when it is stale or ``force``; returns (built, index_dir)."""
     files = corpus_files(settings.corpus_dir)
-    key = BuildKey.of(encoder.model_id, files, sig)
+    key = BuildKey.of(encoder, files, sig)
     if not force and PolicyIndex.is_current(PolicyIndex.current_manifest(settings.index_dir), key):
         return False, settings.index_dir
     policies = load_corpus(settings.corpus_dir)  # parse everything before touching the index
@@ -88,7 +96,7 @@ class PolicyQA:
             if built and progress:
                 progress(f"index rebuilt in {settings.index_dir}")
         index = PolicyIndex.load(settings.index_dir, model_id=encoder.model_id, dim=encoder.dim)
-        return cls(settings, encoder, index, Retriever(index, encoder, tokenizer, retrieval),
+        return cls(settings, encoder, index, Retriever(index, encoder, tokenizer, Thesaurus(), retrieval),
                    Answerer(index, Lexicon(), gate))
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:

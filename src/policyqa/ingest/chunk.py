@@ -35,12 +35,26 @@ def parse_chunk_id(cid: str) -> tuple[str, int, int]:
     return m["doc"], int(m["article"]), int(m["sentence"] or 0)
 
 
+_DATE_ONLY = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
+
+
+def _front_context(policy: Policy, text: str) -> str:
+    """Front-matter sentences say what they are, so 谁发的 / 哪天 / 文号 questions find them."""
+    if text == policy.doc_no:
+        return f"{policy.title} 文号"
+    if _DATE_ONLY.match(text):
+        return f"{policy.title} 成文日期 印发日期"
+    if policy.issuers and text.startswith(policy.issuers[0]) and "\n" in text:
+        return f"{policy.title} 发文机关 印发部门"
+    return policy.title
+
+
 def make_chunks(policy: Policy) -> list[Chunk]:
     """One chunk per sentence, the article heading (or the title, for the front matter) prepended."""
     chunks: list[Chunk] = []
     for art in policy.articles:
-        context = art.heading if art.ordinal else policy.title
         for s in art.sentences:
+            context = art.heading if art.ordinal else _front_context(policy, s.text)
             body = s.text.replace("\n", "、")
             text = body if body.startswith(context) else f"{context}：{body}"
             chunks.append(Chunk(chunk_id(policy.doc_id, art.ordinal, s.index), policy.doc_id,

@@ -139,7 +139,6 @@ def _front_matter(raw: str, paras: list[_Para]) -> _Front:
     no_idx = next((i for i, p in enumerate(paras) if _DOC_NO.fullmatch(p.text)), None)
     if no_idx is not None:
         f.doc_no = paras[no_idx].text
-        skip.add(no_idx)
         # The notice title is the run of short, unpunctuated lines just above the 文号.
         k = no_idx
         while k > 0 and len(paras[k - 1].text) <= 40 and paras[k - 1].text[-1] not in _SENT_PUNCT:
