@@ -19,11 +19,11 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from policyqa.answer import GateParams  # noqa: E402
-from policyqa.evaluation import GoldQuestion, load_gold  # noqa: E402
-from policyqa.retrieve import RetrievalParams, Signals, rank  # noqa: E402
-from policyqa.service import PolicyQA  # noqa: E402
-from policyqa.settings import Settings  # noqa: E402
+from policyqa.answer import GateParams
+from policyqa.evaluation import GoldQuestion, load_gold
+from policyqa.retrieve import RetrievalParams, Signals, rank
+from policyqa.service import PolicyQA
+from policyqa.settings import Settings
 
 
 def score(qa: PolicyQA, data: list[tuple[GoldQuestion, Signals]], rp: RetrievalParams,

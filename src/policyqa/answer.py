@@ -24,8 +24,8 @@ Status = Literal["answered", "refused"]
 _AMOUNT_Q = re.compile(r"(多少|几[块元千万]|金额|额度|标准是|补多少|给多少|发多少|how much|amount)")
 # "How much money" questions: answerable only from a clause that grants or funds something
 # (给予…补助); a clause that merely names an honour or allowance does not fix any sum.
-_MONEY_Q = re.compile(r"(多少钱|几块钱|多少元|好多钱|奖金|金额|补多少|给多少|发多少|拿多少|补贴多少|"
-                      r"补助多少|多少补贴|how much money|how much)")
+_MONEY_Q = re.compile(r"(多少钱|几块钱|多少元|好多钱|奖金|金额|补多少|给多少|发多少|拿多少|"
+                      r"补贴多少|补助多少|多少补贴|how much money|how much)")
 _GRANT = re.compile(r"(给予|予以|发放|资助|奖补|补贴|补助|列支|扣除|筹集|经费|资金)")
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
 _HAS_FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万]+(元|块|%|个月|年)")

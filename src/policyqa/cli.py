@@ -50,7 +50,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--check", is_flag=True, help="Parse every corpus document and report what was found.")
+@click.option("--check", is_flag=True, help="Also list every article found per document.")
 def ingest(check: bool) -> None:
     """Parse the corpus (with --check: print what was parsed per document)."""
     from policyqa.ingest.corpus import corpus_files, load_policy

@@ -71,8 +71,7 @@ def evaluate(qa: PolicyQA, gold: Iterable[GoldQuestion], sources: dict[str, str]
             "id": g.id, "question": g.question, "answerable": g.answerable,
             "status": ans.status, "reason": ans.reason, "citations": cites,
             "ranked": [{"doc_no": d, "article": a} for d, a in ranked], "hit_rank": hit_rank,
-            "expected": sorted([{"doc_no": d, "article": a} for d, a in g.expected],
-                               key=lambda e: e["article"]),
+            "expected": [{"doc_no": d, "article": a} for d, a in sorted(g.expected)],
             "features": {k: round(v, 4) for k, v in ans.features.items()},
         })
         if progress:

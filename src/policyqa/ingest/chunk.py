@@ -50,7 +50,7 @@ def _front_context(policy: Policy, text: str) -> str:
 
 
 def make_chunks(policy: Policy) -> list[Chunk]:
-    """One chunk per sentence, the article heading (or the title, for the front matter) prepended."""
+    """One chunk per sentence, with the article heading (front matter: the title) prepended."""
     chunks: list[Chunk] = []
     for art in policy.articles:
         for s in art.sentences:

@@ -29,7 +29,8 @@ _CHAPTER = re.compile(rf"^第([{_CN_NUM}\d]+)[章编节](?![规所的中])[\s　
 
 # Web-page chrome. A line matching FOOTER ends the document; BOILERPLATE lines
 # are dropped wherever they are. Extend these when a new site is added.
-_FOOTER = re.compile(r"^(扫一扫在手机打开当前页|【打印本页】|【关闭窗口】|打印本页|关闭窗口|相关链接|上一篇|下一篇)")
+_FOOTER = re.compile(
+    r"^(扫一扫在手机打开当前页|【打印本页】|【关闭窗口】|打印本页|关闭窗口|相关链接|上一篇|下一篇)")
 _BOILERPLATE = re.compile(
     r"^(下载文字版|下载图片版|政策解读|图片解读|视频解读|字号[:：]|分享到|来源[:：]|发布时间[:：]"
     r"|浏览次数|索引号[:：]|【字体|.*行政规范性文件$|[(（]此件(主动|依申请)?公开[)）])"

@@ -1,0 +1,26 @@
+# The two commands a newcomer needs:  make run   |   make test
+.PHONY: setup run test lint bench eval
+export OMP_NUM_THREADS ?= 1
+
+setup:
+	./scripts/setup.sh
+
+run: setup
+	.venv/bin/policyqa ingest --check
+	.venv/bin/policyqa ask "我们公司招了应届生，有补贴吗？"
+	@echo
+	@echo 'Ask your own question:  .venv/bin/policyqa ask "你的问题"'
+
+lint:
+	.venv/bin/ruff check src tests bench
+	.venv/bin/mypy
+
+test: setup lint
+	.venv/bin/python -m pytest -q
+
+eval:
+	.venv/bin/policyqa eval --json eval/out/dev.json
+	.venv/bin/policyqa eval --gold eval/holdout.jsonl --json eval/out/holdout.json
+
+bench:
+	.venv/bin/python bench/bench_query.py
