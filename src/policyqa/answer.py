@@ -18,17 +18,33 @@ from policyqa.index import PolicyIndex
 from policyqa.ingest.model import Article, Policy
 from policyqa.lexicon import Lexicon, Topic
 from policyqa.retrieve import ArticleHit, Retrieval, SentenceHit
-from policyqa.text import cjk_bigrams, normalize
+from policyqa.text import cjk_bigrams, cn_to_int, normalize
 
 Status = Literal["answered", "refused"]
-_AMOUNT_Q = re.compile(r"(多少|几[块元千万]|金额|额度|标准是|补多少|给多少|发多少|how much|amount)")
+# Questions about a sum or rate, and the figures that would answer them.
+_AMOUNT_Q = re.compile(r"(多少钱|几[块元千万]|多少元|金额|额度|标准|补多少|给多少|发多少|拿多少|"
+                       r"补贴多少|补助多少|比例是多少|how much|amount)")
 # "How much money" questions: answerable only from a clause that grants or funds something
 # (给予…补助); a clause that merely names an honour or allowance does not fix any sum.
 _MONEY_Q = re.compile(r"(多少钱|几块钱|多少元|好多钱|奖金|金额|补多少|给多少|发多少|拿多少|"
                       r"补贴多少|补助多少|多少补贴|how much money|how much)")
 _GRANT = re.compile(r"(给予|予以|发放|资助|奖补|补贴|补助|列支|扣除|筹集|经费|资金)")
+# What kind of fact a question asks for, and what a clause must contain to state it.
+# "具体包括哪些岗位": the clause must spell the items out (包括…, a colon, a parenthetical,
+# a list of documents or lines); "是哪四个": it must list at least that many items;
+# "什么时候 / 哪天": it must contain a date or time span.
+_SPECIFIC_Q = re.compile(r"(具体是哪|具体包括|具体指|具体有哪|具体是什么|分别叫|分别指|"
+                         r"名单|目录|清单|从低到高|哪([0-9]+|[一二三四五六七八九十两几]+)[个种类项])")
+_SPELLED_OUT = re.compile(r"(包括|即|如下|[:：]|[(（][^)）]{2,}[)）]|《|\n)")
+_ASKS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    ("when",
+     re.compile(r"(什么时候|何时|哪天|几月|几号|哪一年|哪年|截止)"),
+     re.compile(r"(\d{4}\s*年|\d+\s*月|\d+\s*日|年底|年初|月底|季度|每年|施行|之日|以内|之前|"
+                r"[0-9一二两三四五六七八九十半]+\s*(?:年|个月|天|日))")),
+)
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
-_HAS_FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万]+(元|块|%|个月|年)")
+_HAS_FIGURE = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:元|万元|千元|块|%|％)|百分之|[一二三四五六七八九十百千万]+元")
 _GENERIC_BIGRAMS = frozenset(
     "企业 政策 规定 补贴 我们 你们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 是否 "
     "有关 相关 关于 一下 现在 公司 单位 员工 职工 重庆".split())
@@ -120,6 +136,14 @@ class Answerer:
             return self._refuse(r, ranked, "place", msg.REFUSE_PLACE.format(have=have, place=place))
         if _MONEY_Q.search(q) and not _GRANT.search(self._norm_text[(hit.doc_id, hit.article)]):
             return self._refuse(r, ranked, "amount", msg.REFUSE_DEFAULT)
+        evidence = normalize("".join(
+            self.index.policies[hit.doc_id].article(hit.article).sentence(s.sentence).text
+            for s in hit.sentences[:2]))
+        if not _states_specifics(q, evidence):
+            return self._refuse(r, ranked, "specifics", msg.REFUSE_DEFAULT)
+        for kind, asks, states in _ASKS:
+            if asks.search(q) and not states.search(evidence):
+                return self._refuse(r, ranked, kind, msg.REFUSE_DEFAULT)
         feats = {"dense": hit.dense,
                  "coverage": coverage(r.expanded, self._norm_text[(hit.doc_id, hit.article)]),
                  "score": hit.score}
@@ -183,6 +207,23 @@ class Answerer:
         lines.append(msg.CLOSING)
         return Answer(r.question, "answered", "\n".join(lines), cites, ranked, "",
                       tuple(notes), feats)
+
+
+def _states_specifics(q: str, evidence: str) -> bool:
+    """True unless the question asks for particular items the evidence does not list."""
+    m = _SPECIFIC_Q.search(q)
+    if not m:
+        return True
+    if _SPELLED_OUT.search(evidence):
+        return True
+    wanted = m.group(2)
+    n = cn_to_int(wanted) if wanted and wanted != "几" else None
+    if n is None:
+        return False
+    longest = max((len(re.split(r"[、]", part)) for part in re.split(r"[,，;；。]", evidence)),
+                  default=1)
+    pairs = 2 if re.search(r"[与和及]", evidence) else 1
+    return max(longest, pairs) >= n
 
 
 def _topic_word(topics: list[Topic], q: str) -> str:

@@ -206,7 +206,7 @@ def parse_policy(raw: str, *, doc_id: str, source_name: str, source_url: str = "
                           "(expected paragraphs starting 第X条 / 一、 / （一） / 1.)")
     marker = dict(STYLES)[style]
     front = _front_matter(raw, [p for p in paras[: hits[0][0]] if not _CHAPTER.match(p.text)])
-    articles = [Article(0, "", "前言", front.sentences)] if front.sentences else []
+    articles = [Article(0, "", "", front.sentences)] if front.sentences else []
     chapter = ""
     bounds = [h[0] for h in hits] + [len(paras)]
     for n, (start, label) in enumerate(hits, start=1):
