@@ -8,14 +8,19 @@ sentence; a second supporting sentence breaks ties).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from policyqa.encoder import Encoder
 from policyqa.index import PolicyIndex
 from policyqa.ingest.chunk import parse_chunk_id
 from policyqa.lexicon import Thesaurus
 from policyqa.text import Tokenizer, normalize
+
+QUERY_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True)
@@ -112,11 +117,24 @@ class Retriever:
         self.tokenizer = tokenizer
         self.thesaurus = thesaurus
         self.params = params or RetrievalParams()
+        # Citizens ask the same (hot) questions again and again; encoding is most of the cost.
+        self._qvec: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def _embed(self, text: str) -> np.ndarray:
+        vec = self._qvec.get(text)
+        if vec is None:
+            vec = self.encoder.encode_queries([text])[0]
+            self._qvec[text] = vec
+            if len(self._qvec) > QUERY_CACHE_SIZE:
+                self._qvec.popitem(last=False)
+        else:
+            self._qvec.move_to_end(text)
+        return vec
 
     def signals(self, question: str) -> Signals:
         norm = normalize(question)
         expanded = self.thesaurus.expand(norm)
-        qvec = self.encoder.encode_queries([expanded if self.params.expand_dense else norm])[0]
+        qvec = self._embed(expanded if self.params.expand_dense else norm)
         dense = {c.id: s for c, s in self.index.dense_search(qvec, self.params.dense_k)}
         lexical = self.index.lexical_scores(self.tokenizer.tokenize(expanded))
         return Signals(question, norm, expanded, dense, lexical)
