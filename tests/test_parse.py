@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CORPUS_FILE, DOC_ID, DOC_NO, INVENTED_DIR, TITLE
 from policyqa.errors import CorpusError
 from policyqa.ingest.corpus import SourceFile, load_policy
 from policyqa.ingest.model import Policy
 from policyqa.ingest.parse import parse_policy
 from policyqa.text import cn_to_int, int_to_cn, normalize, split_sentences
-from conftest import CORPUS_FILE, DOC_ID, DOC_NO, INVENTED_DIR, TITLE
 
 ISSUERS = ("重庆市人力资源和社会保障局", "重庆市发展和改革委员会", "重庆市教育委员会",
            "重庆市经济和信息化委员会", "重庆市财政局", "重庆市国有资产监督管理委员会",
@@ -59,7 +59,8 @@ def test_real_articles_labels_and_headings(real: Policy) -> None:
         assert a.heading == HEADINGS[a.ordinal]
         assert a.chapter == ""
     art10 = real.article(10)
-    assert (art10.label, art10.heading, art10.cite_label) == ("十", "支持企业吸纳技能人才", "第十条")
+    assert (art10.label, art10.heading) == ("十", "支持企业吸纳技能人才")
+    assert art10.cite_label == "第十条"
     assert real.citation(10) == f"《{TITLE}》（{DOC_NO}）第十条「支持企业吸纳技能人才」"
     first = real.article(1).sentences
     assert first[0].text == "打造产教评技能生态链。"
@@ -183,7 +184,7 @@ def test_bad_documents_raise_corpus_error_naming_the_file(name: str) -> None:
 
 
 def test_binary_content_is_refused() -> None:
-    with pytest.raises(CorpusError, match="x.txt"):
+    with pytest.raises(CorpusError, match=r"x\.txt"):
         parse_policy("一、测试。\x00\x00二、测试。", doc_id="x", source_name="x.txt")
 
 
@@ -196,7 +197,8 @@ def _parse(raw: str) -> Policy:
 
 @pytest.mark.xfail(reason="BUG: a short line repeated anywhere is dropped as page chrome, so a "
                    "wrapped notice title whose first line is the sole issuer deletes the 落款 "
-                   "issuer line too (issuers missing)", strict=True)
+                   "issuer line too (issuers missing)", strict=True,
+                   raises=AssertionError)
 def test_single_issuer_with_wrapped_notice_title() -> None:
     p = _parse("某市测试局\n关于印发《某市测试办法》的通知\n测人社规〔2099〕7号\n各有关单位：\n"
                "现将《某市测试办法》印发给你们。\n某市测试局\n2099年5月6日\n某市测试办法\n"
@@ -205,15 +207,18 @@ def test_single_issuer_with_wrapped_notice_title() -> None:
 
 
 @pytest.mark.xfail(reason="BUG: a body paragraph starting with 政策解读 matches the chrome "
-                   "pattern and is silently dropped", strict=True)
+                   "pattern and is silently dropped", strict=True,
+                   raises=AssertionError)
 def test_body_paragraph_starting_with_zhengce_jiedu_is_kept() -> None:
-    p = _parse("某市测试办法\n一、测试范围。本办法适用于虚构测试。\n二、宣传解读。各单位要做好宣传。\n"
-               "政策解读工作由市测试局统一负责。\n三、附则。本办法自发布之日起施行。\n")
+    p = _parse("某市测试办法\n一、测试范围。本办法适用于虚构测试。\n"
+               "二、宣传解读。各单位要做好宣传。\n政策解读工作由市测试局统一负责。\n"
+               "三、附则。本办法自发布之日起施行。\n")
     assert "政策解读工作由市测试局统一负责。" in p.article(2).text
 
 
 @pytest.mark.xfail(reason="BUG: identical short sub-headings in two articles (（一）申请条件) are "
-                   "dropped as repeated page chrome", strict=True)
+                   "dropped as repeated page chrome", strict=True,
+                   raises=AssertionError)
 def test_repeated_sub_headings_are_kept() -> None:
     p = _parse("某市测试办法\n一、测试补贴\n（一）申请条件\n参加虚构测试的人员。\n二、培训补贴\n"
                "（一）申请条件\n参加虚构培训的人员。\n")
@@ -221,15 +226,18 @@ def test_repeated_sub_headings_are_kept() -> None:
 
 
 @pytest.mark.xfail(reason="BUG: the backwards chapter scan for article 1 stops before paragraph 0, "
-                   "so a document starting with 第一章 gives article 1 no chapter", strict=True)
+                   "so a document starting with 第一章 gives article 1 no chapter", strict=True,
+                   raises=AssertionError)
 def test_chapter_on_the_first_line() -> None:
-    p = _parse("第一章　总则\n第一条　为规范虚构测试，制定本办法。\n第二条　本办法适用于虚构测试。\n"
-               "第二章　附则\n第三条　本办法自2099年1月1日起施行。\n")
+    p = _parse("第一章　总则\n第一条　为规范虚构测试，制定本办法。\n"
+               "第二条　本办法适用于虚构测试。\n第二章　附则\n"
+               "第三条　本办法自2099年1月1日起施行。\n")
     assert [a.chapter for a in p.articles] == ["第一章　总则", "第一章　总则", "第二章　附则"]
 
 
-@pytest.mark.xfail(reason="BUG: a paragraph starting 第三条第一款规定的… (cross-reference) is taken "
-                   "as article 3; the real 第三条 is merged into it", strict=True)
+@pytest.mark.xfail(reason="BUG: a paragraph starting 第三条第一款规定的… (cross-reference) is "
+                   "taken as article 3; the real 第三条 is merged into it", strict=True,
+                   raises=AssertionError)
 def test_cross_reference_to_a_paragraph_of_the_next_article() -> None:
     p = _parse("某市测试办法\n第一条　为规范虚构测试，制定本办法。\n第二条　测试分为初测和复测。\n"
                "第三条第一款规定的复测，由市测试局组织。\n第三条　市测试局负责监督检查。\n"
@@ -260,7 +268,8 @@ def test_split_sentences_keeps_every_character(text: str) -> None:
 
 
 def test_split_sentences_boundaries() -> None:
-    assert split_sentences("他说：“好。”然后走了！真的？") == ["他说：“好。”", "然后走了！", "真的？"]
+    assert split_sentences("他说：“好。”然后走了！真的？") == ["他说：“好。”", "然后走了！",
+                                                           "真的？"]
     assert split_sentences("甲；乙;丙") == ["甲；", "乙;", "丙"]
 
 

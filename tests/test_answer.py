@@ -1,0 +1,174 @@
+"""End to end through ``qa.ask`` on the real corpus and the real model.
+
+Questions are phrased the way citizens ask, not the way the policy is written; each was
+checked by hand against the text (渝人社规〔2025〕23号) before being listed here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import DOC_NO, TITLE
+from policyqa import messages as msg
+from policyqa.answer import Answer
+from policyqa.errors import InvalidQuestion
+from policyqa.service import MAX_QUESTION_CHARS, PolicyQA
+
+# question -> (acceptable articles for the first citation, a phrase one quote must contain)
+ANSWERABLE: list[tuple[str, set[int], str | None]] = [
+    ("招应届大学生有什么补贴", {10}, "高校毕业生"),
+    ("企业能自己给员工评技能等级吗", {7}, None),
+    ("职工教育经费一线职工要用多少", {13}, "60%以上用于一线职工"),
+    ("这个文件是哪天印发的", {0}, "2025年11月19日"),
+    ("这个文件是哪些部门发的", {0}, "重庆市总工会"),
+    ("学徒培训有补贴吗", {4}, "补贴"),
+    ("高技能人才能拿年薪吗", {11}, "年薪制"),
+    ("企业能办工匠学院吗", {2}, "工匠学院"),
+    ("员工参加技能比赛拿奖了有什么好处", {8, 12}, None),
+    ("可以去国外做技能认证吗", {9}, "国际技能认证"),
+    ("企业送员工去培训后能约定服务期吗", {3}, "约定服务期"),
+    ("小微企业招毕业生能给社保补贴吗", {10}, "社会保险补贴"),
+    ("高技能人才能去工会挂职吗", {12}, "挂职"),
+    ("技能人才能不能拿股权分红", {11}, "股权"),
+    ("企业能不能自己当技能等级认定机构", {7}, "认定机构"),
+]
+KNOWN_WEAK: list[tuple[str, set[int], str | None]] = [
+    ("文号是多少", {0}, DOC_NO),
+    ("这份文件叫什么名字", {0}, None),
+    ("厂里的老师傅带徒弟效果好，能直接评技师吗", {7}, "师带徒"),
+    ("职工读大专的学费谁出", {3}, "学费"),
+]
+OUT_OF_SCOPE = [
+    "失业保险金能领几个月？",
+    "工伤认定要多久？",
+    "养老金怎么计算？",
+    "北京的技能补贴政策",
+    "上海的企业可以享受这些政策吗",
+    "今天天气怎么样",
+    "医保报销比例是多少",
+    "生育津贴怎么领",
+    "社保卡丢了怎么补办",
+    "住房公积金怎么提取",
+    "加班费怎么算",
+    "《重庆市就业补助资金管理办法》第十二条怎么规定的",
+]
+
+
+def _check_answered(qa: PolicyQA, raw: str, ans: Answer, articles: set[int],
+                    phrase: str | None) -> None:
+    assert ans.status == "answered", (ans.question, ans.reason, ans.features)
+    assert ans.citations and ans.citations[0].article in articles, \
+        (ans.question, [c.article for c in ans.citations], ans.ranked[:3])
+    policy = qa.index.policies[ans.citations[0].doc_id]
+    for c in ans.citations:
+        assert c.quote in raw  # verbatim from the source file
+        assert c.quote in policy.article(c.article).text
+        assert c.quote in ans.text
+    assert ans.citations[0].text in ans.text
+    if phrase:
+        assert any(phrase in c.quote for c in ans.citations), [c.quote for c in ans.citations]
+
+
+@pytest.mark.parametrize(("question", "articles", "phrase"), ANSWERABLE,
+                         ids=[f"q{i:02d}-a{min(a)}" for i, (_, a, _) in enumerate(ANSWERABLE)])
+def test_answerable(qa: PolicyQA, raw_corpus: str, question: str, articles: set[int],
+                    phrase: str | None) -> None:
+    _check_answered(qa, raw_corpus, qa.ask(question), articles, phrase)
+
+
+@pytest.mark.xfail(reason="known weakness", strict=False)
+@pytest.mark.parametrize(("question", "articles", "phrase"), KNOWN_WEAK,
+                         ids=[f"weak{i}-a{min(a)}" for i, (_, a, _) in enumerate(KNOWN_WEAK)])
+def test_answerable_known_weak(qa: PolicyQA, raw_corpus: str, question: str,
+                               articles: set[int], phrase: str | None) -> None:
+    _check_answered(qa, raw_corpus, qa.ask(question), articles, phrase)
+
+
+@pytest.mark.parametrize("question", OUT_OF_SCOPE, ids=[f"oos{i:02d}" for i in range(12)])
+def test_out_of_scope_is_refused(qa: PolicyQA, question: str) -> None:
+    ans = qa.ask(question)
+    assert ans.status == "refused", (question, [c.article for c in ans.citations])
+    assert ans.citations == ()
+    assert "12333" in ans.text
+    assert ans.reason
+
+
+def test_citation_format(qa: PolicyQA) -> None:
+    ans = qa.ask("小微企业招毕业生能给社保补贴吗")
+    c = ans.citations[0]
+    assert c.text == f"《{TITLE}》（{DOC_NO}）第十条「支持企业吸纳技能人才」"
+    assert (c.doc_no, c.label, c.heading, c.article) == (DOC_NO, "第十条", "支持企业吸纳技能人才",
+                                                         10)
+    assert c.url.startswith("https://rlsbj.cq.gov.cn/")
+    assert ans.text.startswith(msg.LEAD.format(citation=c.text))
+    front = qa.ask("这个文件是哪天印发的").citations[0]
+    assert front.label == "前言" and front.text.startswith(f"《{TITLE}》（{DOC_NO}）前言")
+
+
+def test_amount_question_says_the_amount_is_not_fixed(qa: PolicyQA) -> None:
+    ans = qa.ask("一次性扩岗补助发多少钱")
+    assert ans.status == "answered" and ans.citations[0].article == 10
+    assert any("一次性扩岗补助" in c.quote for c in ans.citations)
+    assert msg.AMOUNT_NOT_FIXED in ans.notes and msg.AMOUNT_NOT_FIXED in ans.text
+    assert not re.search(r"\d+\s*元", "".join(c.quote for c in ans.citations))
+
+
+@pytest.mark.xfail(reason="known weakness: 是多少 (without 钱/元) is not read as an amount "
+                   "question, so the amount-not-fixed note is missing", strict=False)
+def test_amount_question_without_money_word(qa: PolicyQA) -> None:
+    ans = qa.ask("一次性扩岗补助是多少")
+    assert ans.status == "answered" and msg.AMOUNT_NOT_FIXED in ans.notes
+
+
+def test_traditional_input_gets_simplified_quotes(qa: PolicyQA, raw_corpus: str) -> None:
+    trad, simp = qa.ask("企業自主評價"), qa.ask("企业自主评价")
+    assert trad.status == "answered" and trad.citations[0].article == 7
+    assert trad.ranked == simp.ranked
+    for c in trad.citations:
+        assert c.quote in raw_corpus
+        assert not set("業評價職將與開") & set(c.quote)
+    long_trad = qa.ask("企業能自己給員工評技能等級嗎")
+    assert long_trad.ranked[0] == qa.ask("企业能自己给员工评技能等级吗").ranked[0]
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("企业能自己给员工评技能等级吗？", "企业能自己给员工评技能等级吗?"),
+    ("职工教育经费一线职工要用６０％吗", "职工教育经费一线职工要用60%吗"),
+    ("招应届大学生有什么补贴？", "招应届大学生有什么补贴?  "),
+    ("ＡＰＰ上能学数字技能吗", "APP上能学数字技能吗"),
+])
+def test_width_variants_agree(qa: PolicyQA, a: str, b: str) -> None:
+    x, y = qa.ask(a), qa.ask(b)
+    assert x.ranked[0] == y.ranked[0]
+    assert x.status == y.status
+
+
+@pytest.mark.parametrize("question", [
+    "Can companies evaluate their own workers' skill levels?",
+    "What does this policy say about apprenticeships?",
+    "How much is the subsidy for hiring graduates?",
+    "Hello",
+    "policy 2025 No.23",
+])
+def test_english_never_crashes(qa: PolicyQA, raw_corpus: str, question: str) -> None:
+    ans = qa.ask(question)
+    assert ans.status in ("answered", "refused")
+    if ans.status == "answered":
+        assert ans.citations and all(c.quote in raw_corpus for c in ans.citations)
+    else:
+        assert ans.citations == () and "12333" in ans.text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u3000\u3000", "\x00"])
+def test_empty_question_is_invalid(qa: PolicyQA, question: str) -> None:
+    with pytest.raises(InvalidQuestion):
+        qa.ask(question)
+
+
+def test_overlong_question_is_invalid(qa: PolicyQA) -> None:
+    with pytest.raises(InvalidQuestion, match=str(MAX_QUESTION_CHARS)):
+        qa.ask("企" * (MAX_QUESTION_CHARS + 1))
+    ok = qa.ask("企业能自己给员工评技能等级吗" + " " * (MAX_QUESTION_CHARS - 14))
+    assert len(ok.question) == MAX_QUESTION_CHARS and ok.status in ("answered", "refused")
