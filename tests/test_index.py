@@ -187,7 +187,6 @@ def test_staleness_rebuild_and_pruning(small_settings: Settings, encoder: Encode
     doc = s.corpus_dir / "nested.txt"
     original = doc.read_text("utf-8")
     for i in range(2):
-        time.sleep(1.05)  # build folders are named by the second (see the xfail below)
         doc.write_text(original + f"四、附则。本措施由测试局解释{i}。\n", "utf-8")
         key = BuildKey.of(encoder, corpus_files(s.corpus_dir), tok[1])
         assert not PolicyIndex.is_current(PolicyIndex.current_manifest(s.index_dir), key)
@@ -213,10 +212,6 @@ def test_is_current_compares_every_part_of_the_key(real_index_dir: Path, encoder
         assert not PolicyIndex.is_current(manifest, other), field
 
 
-@pytest.mark.xfail(reason="BUG: build folders are named by the second + pid, so two builds in "
-                   "the same second in one process collide: os.replace onto the existing "
-                   "folder raises a raw OSError", strict=True,
-                   raises=OSError)
 def test_two_builds_in_the_same_second(small_settings: Settings, encoder: Encoder,
                                        tok: tuple[Tokenizer, str],
                                        monkeypatch: pytest.MonkeyPatch) -> None:

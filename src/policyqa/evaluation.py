@@ -38,6 +38,8 @@ def load_gold(path: Path) -> list[GoldQuestion]:
             continue
         try:
             d = json.loads(line)
+            if not isinstance(d, dict):
+                raise TypeError("expected a JSON object")
             exp = frozenset((e["doc_no"], int(e["article"])) for e in d.get("expected", []))
             out.append(GoldQuestion(str(d["id"]), d["question"], exp,
                                     bool(d.get("answerable", bool(exp)))))

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -124,7 +125,7 @@ class PolicyIndex:
             raise IndexStoreError("the corpus produced no chunks to index")
         builds = index_dir / "builds"
         builds.mkdir(parents=True, exist_ok=True)
-        name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+        name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         tmp = builds / f".{name}.partial"
         tmp.mkdir()
         try:
@@ -236,6 +237,7 @@ def _current_folder(index_dir: Path) -> Path | None:
 def _prune(builds: Path, keep: set[str]) -> None:
     """Drop all but the newest previous build (kept for a manual rollback)."""
     done = sorted((p for p in builds.iterdir() if p.is_dir() and p.name not in keep
-                   and not p.name.startswith(".")), key=lambda p: p.name, reverse=True)
+                   and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime_ns,
+                  reverse=True)
     for old in done[_KEEP_OLD_BUILDS:]:
         shutil.rmtree(old, ignore_errors=True)

@@ -19,7 +19,7 @@ from policyqa.text import cn_to_int, split_sentences
 _CN_NUM = "一二三四五六七八九十百零〇两"
 # Numbering styles, outermost first. Group 1 is the number as written.
 STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("第X条", re.compile(rf"^第([{_CN_NUM}\d]+)条(?![规所的中至、和及与之款项])[\s　]*")),
+    ("第X条", re.compile(rf"^第([{_CN_NUM}\d]+)条(?![规所的中至、和及与之款项第])[\s　]*")),
     ("一、", re.compile(rf"^([{_CN_NUM}]+)[、．][\s　]*")),
     ("（一）", re.compile(rf"^[（(]([{_CN_NUM}]+)[）)][\s　]*")),
     ("1.", re.compile(r"^(\d{1,3})(?:[、．]|\.(?!\d))[\s　]*")),
@@ -27,14 +27,15 @@ STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _CHAPTER = re.compile(rf"^第([{_CN_NUM}\d]+)[章编节](?![规所的中])[\s　]*(.*)$")
 
-# Web-page chrome. A line matching FOOTER ends the document; BOILERPLATE lines
-# are dropped wherever they are. Extend these when a new site is added.
-_FOOTER = re.compile(
-    r"^(扫一扫在手机打开当前页|【打印本页】|【关闭窗口】|打印本页|关闭窗口|相关链接|上一篇|下一篇)")
-_BOILERPLATE = re.compile(
-    r"^(下载文字版|下载图片版|政策解读|图片解读|视频解读|字号[:：]|分享到|来源[:：]|发布时间[:：]"
-    r"|浏览次数|索引号[:：]|【字体|.*行政规范性文件$|[(（]此件(主动|依申请)?公开[)）])"
-)
+# Web-page chrome, matched against whole lines so that body text is never lost:
+# a FOOTER line ends the document; a line made only of CHROME labels, or a page
+# META line, is dropped. Extend these when a new site is added.
+_FOOTER = re.compile(r"^(扫一扫在手机打开当前页.*|【?打印本页】?|【?关闭窗口】?|相关链接[:：]?"
+                     r"|上一篇[:：].*|下一篇[:：].*)$")
+_CHROME = frozenset("下载文字版 下载图片版 政策解读 图片解读 视频解读 打印本页 【打印本页】 "
+                    "关闭窗口 【关闭窗口】 分享到 收藏 打印 关闭".split())
+_META_LINE = re.compile(r"^((字号|来源|发布时间|浏览次数|索引号|分享到)[:：].*|【字体.*"
+                        r"|.{0,30}行政规范性文件|[(（]此件(主动|依申请)?公开[)）])$")
 _DOC_NO = re.compile(r"[\u4e00-\u9fa5]{1,12}[〔［\[﹝【(（]\d{4}[〕］\]﹞】)）]\d+号")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _AGENCY = re.compile(
@@ -63,14 +64,12 @@ def _paragraphs(raw: str) -> list[_Para]:
             continue
         if _FOOTER.match(body):
             break
-        if _BOILERPLATE.match(body):
+        if _META_LINE.match(body) or all(tok in _CHROME for tok in body.split()):
+            continue
+        if paras and paras[-1].text == body:  # a header printed twice in a row
             continue
         paras.append(_Para(body, start, lineno))
-    # Short lines repeated verbatim (site headers, tab labels) are chrome too.
-    counts: dict[str, int] = {}
-    for p in paras:
-        counts[p.text] = counts.get(p.text, 0) + 1
-    return [p for p in paras if counts[p.text] == 1 or len(p.text) > 40]
+    return paras
 
 
 def _find_articles(paras: list[_Para]) -> tuple[str, list[tuple[int, str]]]:
@@ -210,11 +209,10 @@ def parse_policy(raw: str, *, doc_id: str, source_name: str, source_url: str = "
     chapter = ""
     bounds = [h[0] for h in hits] + [len(paras)]
     for n, (start, label) in enumerate(hits, start=1):
-        for p in paras[bounds[n - 1] - 1 : 0 : -1] if n == 1 else paras[bounds[n - 2] : start]:
-            cm = _CHAPTER.match(p.text)
-            if cm:
+        # The last chapter line since the previous article opens this article's chapter.
+        for p in paras[bounds[n - 2] if n > 1 else 0 : start]:
+            if _CHAPTER.match(p.text):
                 chapter = p.text
-                break
         body = [p for p in paras[start : bounds[n]] if not _CHAPTER.match(p.text)]
         articles.append(_article(n, label, body, marker, chapter))
     ov = overrides or {}
