@@ -10,6 +10,7 @@ meaning or in wording. Thresholds are calibrated on ``eval/questions.jsonl``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,7 +24,8 @@ from policyqa.text import cjk_bigrams, cn_to_int, normalize
 Status = Literal["answered", "refused"]
 # Questions about a sum or rate, and the figures that would answer them.
 _AMOUNT_Q = re.compile(r"(多少钱|几[块元千万]|多少元|金额|额度|标准|补多少|给多少|发多少|拿多少|"
-                       r"补贴多少|补助多少|比例是多少|how much|amount)")
+                       r"补贴多少|补助多少|比例是多少|(补贴|补助|津贴|奖励|经费)(标准)?是多少|"
+                       r"how much|amount)")
 # "How much money" questions: answerable only from a clause that grants or funds something
 # (给予…补助); a clause that merely names an honour or allowance does not fix any sum.
 _MONEY_Q = re.compile(r"(多少钱|几块钱|多少元|好多钱|奖金|金额|补多少|给多少|发多少|拿多少|"
@@ -90,29 +92,36 @@ class Answer:
     features: dict[str, float] = field(default_factory=dict)
 
 
-def coverage(question_norm: str, article_norm: str) -> float:
-    """Share of the question's content bigrams that occur in the clause text."""
-    grams = {g for g in cjk_bigrams(question_norm) if len(g) == 2 and g not in _GENERIC_BIGRAMS}
+def coverage(words: list[str], article_norm: str) -> float:
+    """Share of the bigrams of the question's content words that occur in the clause text.
+
+    Bigrams inside words (not across them) so that 文号是多少 is judged on 文号 alone.
+    """
+    grams = {g for w in words for g in cjk_bigrams(w) if len(g) == 2
+             and g not in _GENERIC_BIGRAMS}
     if not grams:
         return 0.0
     return sum(g in article_norm for g in grams) / len(grams)
 
 
 class Answerer:
-    def __init__(self, index: PolicyIndex, lexicon: Lexicon, params: GateParams | None = None
-                 ) -> None:
+    def __init__(self, index: PolicyIndex, lexicon: Lexicon, words: Callable[[str], list[str]],
+                 params: GateParams | None = None) -> None:
         self.index = index
         self.lexicon = lexicon
+        self.words = words  # content words of a question (jieba, stopwords removed)
         self.params = params or GateParams()
-        self._norm_text: dict[tuple[str, int], str] = {}
         self._jurisdiction: dict[str, set[str]] = {}
         self._titles = [normalize(p.title) for p in index.policies.values()]
         for p in index.policies.values():
             self._jurisdiction[p.doc_id] = lexicon.jurisdictions(
                 normalize(p.title + p.doc_no + "".join(p.issuers)))
-            for a in p.articles:
-                self._norm_text[(p.doc_id, a.ordinal)] = normalize(
-                    p.title + a.heading + a.chapter + a.text)
+        # What a clause says, as matched: its chunks (sentences with heading/role context).
+        parts: dict[tuple[str, int], list[str]] = {}
+        for c in index.chunks:
+            parts.setdefault((c.doc_id, c.article), []).append(c.text)
+        self._norm_text = {k: normalize(self.index.policies[k[0]].title + "".join(v))
+                           for k, v in parts.items()}
 
     def answer(self, r: Retrieval) -> Answer:
         ranked = tuple((h.doc_id, h.article) for h in r.articles)
@@ -145,7 +154,8 @@ class Answerer:
             if asks.search(q) and not states.search(evidence):
                 return self._refuse(r, ranked, kind, msg.REFUSE_DEFAULT)
         feats = {"dense": hit.dense,
-                 "coverage": coverage(r.expanded, self._norm_text[(hit.doc_id, hit.article)]),
+                 "coverage": coverage(self.words(r.expanded),
+                                      self._norm_text[(hit.doc_id, hit.article)]),
                  "score": hit.score}
         p = self.params
         confident = feats["dense"] >= p.dense_sure or (

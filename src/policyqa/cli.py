@@ -117,8 +117,9 @@ def index(force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 def ask(question: str, as_json: bool) -> None:
     """Answer one question from the policy text."""
-    from policyqa.service import PolicyQA
+    from policyqa.service import PolicyQA, check_question
 
+    check_question(question)  # before the model loads: a bad question fails at once
     qa = PolicyQA.open(_settings(), progress=_say)
     ans = qa.ask(question)
     if as_json:

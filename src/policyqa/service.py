@@ -98,16 +98,18 @@ class PolicyQA:
                 progress(f"index rebuilt in {settings.index_dir}")
         index = PolicyIndex.load(settings.index_dir, model_id=encoder.model_id, dim=encoder.dim)
         retriever = Retriever(index, encoder, tokenizer, Thesaurus(), retrieval)
-        return cls(settings, encoder, index, retriever, Answerer(index, Lexicon(), gate))
+        answerer = Answerer(index, Lexicon(), tokenizer.words, gate)
+        return cls(settings, encoder, index, retriever, answerer)
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
-        return self.retriever.search(_check(question), k or self.settings.top_k)
+        return self.retriever.search(check_question(question), k or self.settings.top_k)
 
     def ask(self, question: str) -> Answer:
         return self.answerer.answer(self.retrieve(question))
 
 
-def _check(question: str) -> str:
+def check_question(question: str) -> str:
+    """Reject empty and over-long questions (the API maps this to 422)."""
     if not isinstance(question, str) or not normalize(question):
         raise InvalidQuestion("问题不能为空。")
     if len(question) > MAX_QUESTION_CHARS:
