@@ -21,6 +21,7 @@ test: setup lint
 eval:
 	.venv/bin/policyqa eval --json eval/out/dev.json
 	.venv/bin/policyqa eval --gold eval/holdout.jsonl --json eval/out/holdout.json
+	.venv/bin/policyqa eval --gold eval/holdout2.jsonl --json eval/out/holdout2.json
 
 bench:
 	.venv/bin/python bench/bench_query.py
