@@ -6,10 +6,7 @@ setup:
 	./scripts/setup.sh
 
 run: setup
-	.venv/bin/policyqa ingest --check
-	.venv/bin/policyqa ask "我们公司招了应届生，有补贴吗？"
-	@echo
-	@echo 'Ask your own question:  .venv/bin/policyqa ask "你的问题"'
+	.venv/bin/policyqa serve
 
 lint:
 	.venv/bin/ruff check src tests bench

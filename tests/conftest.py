@@ -22,6 +22,8 @@ import pytest
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
 
+pytest_plugins = ["pg"]  # the throwaway PostgreSQL server fixture (pg_url)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = REPO_ROOT / "corpus"
 CORPUS_FILE = CORPUS_DIR / "yrsg-2025-23.txt"

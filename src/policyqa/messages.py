@@ -19,3 +19,12 @@ REFUSE_PLACE = ("抱歉，本服务目前收录的是{have}的政策文件，没
                 "无法据此回答。")
 REFUSE_DOCUMENT = ("抱歉，本服务没有收录《{title}》的原文，无法据此回答。")
 REFUSE_OFFER = "您可以拨打12333人社服务热线，或点击“转人工”由人工客服为您解答。"
+
+# Chat channel
+RELATED_FROM_HEADING = "{heading}有哪些具体措施？"
+REFERENCE_LEAD = "上一条回答依据的条款如下："
+HANDOFF_REFUSED = ("这个问题暂时无法从政策原文中找到答案，您可以拨打12333人社服务热线，"
+                   "或点击“转人工”由人工客服继续为您服务。")
+HANDOFF_AVAILABLE = "如需进一步咨询，可拨打12333人社服务热线或点击“转人工”。"
+HANDOFF_TICKET = ("已为您转接人工客服，工单号 {ticket}。"
+                  "人工客服将查看您之前的对话记录继续为您解答；也可拨打12333人社服务热线。")

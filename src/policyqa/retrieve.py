@@ -8,6 +8,7 @@ sentence; a second supporting sentence breaks ties).
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -119,16 +120,19 @@ class Retriever:
         self.params = params or RetrievalParams()
         # Citizens ask the same (hot) questions again and again; encoding is most of the cost.
         self._qvec: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # guards the cache only; encodes run concurrently
 
     def _embed(self, text: str) -> np.ndarray:
-        vec = self._qvec.get(text)
-        if vec is None:
-            vec = self.encoder.encode_queries([text])[0]
+        with self._lock:
+            vec = self._qvec.get(text)
+            if vec is not None:
+                self._qvec.move_to_end(text)
+                return vec
+        vec = self.encoder.encode_queries([text])[0]
+        with self._lock:
             self._qvec[text] = vec
             if len(self._qvec) > QUERY_CACHE_SIZE:
                 self._qvec.popitem(last=False)
-        else:
-            self._qvec.move_to_end(text)
         return vec
 
     def signals(self, question: str) -> Signals:

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     # FAISS index factory string; "Flat" is exact inner product (fine below ~100k chunks).
     faiss_factory: str = "Flat"
     top_k: int = 5
+    # Public channel (API + widget)
+    data_dir: Path = Path("data")  # the embedded SQLite database lives here
+    database_url: str = ""  # e.g. postgresql+psycopg://user:pw@host/db; empty = SQLite in data_dir
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rate_limit_per_minute: int = 60  # per client address, on the POST endpoints
+    cors_origins: list[str] = []  # origins allowed to call the API from a browser
 
     def resolved(self) -> Settings:
         """Return a copy with absolute paths, so later chdirs cannot change meaning."""
@@ -39,5 +46,6 @@ class Settings(BaseSettings):
                 "corpus_dir": self.corpus_dir.resolve(),
                 "index_dir": self.index_dir.resolve(),
                 "model_dir": self.model_dir.resolve(),
+                "data_dir": self.data_dir.resolve(),
             }
         )

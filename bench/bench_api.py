@@ -1,0 +1,113 @@
+"""Load benchmark of ``POST /api/v1/chat`` against a real server on this machine.
+
+Starts ``policyqa serve`` on a free loopback port (rate limit off, a throwaway
+database), waits for /readyz, then measures: latency p50/p95 at concurrency 1,
+and throughput, latency and errors at concurrency 8 and 32 (bounded request
+counts). Questions come from the eval sets; each is sent once at concurrency 1
+(no cache hits), and the concurrent runs cycle through them. Prints the
+server's RSS. Usage::
+
+    .venv/bin/python bench/bench_api.py [--requests 200] [--encoder sentence-transformers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+GOLD = ["eval/questions.jsonl", "eval/holdout.jsonl", "eval/holdout2.jsonl"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(url: str, questions: list[str], concurrency: int, n: int) -> dict[str, float]:
+    lat: list[float] = []
+    errors = 0
+
+    def one(i: int) -> None:
+        nonlocal errors
+        t0 = time.perf_counter()
+        try:
+            r = client.post(f"{url}/api/v1/chat", json={"question": questions[i % len(questions)]})
+            ok = r.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        lat.append((time.perf_counter() - t0) * 1000)
+        errors += not ok
+
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, range(n)))
+        wall = time.perf_counter() - t0
+    return {"concurrency": concurrency, "requests": n, "errors": errors,
+            "rps": round(n / wall, 1), "p50_ms": round(float(np.percentile(lat, 50)), 1),
+            "p95_ms": round(float(np.percentile(lat, 95)), 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--encoder", default=os.environ.get("POLICYQA_ENCODER",
+                                                        "sentence-transformers"))
+    args = ap.parse_args()
+    questions = [json.loads(line)["question"] for f in GOLD if (REPO / f).exists()
+                 for line in (REPO / f).read_text("utf-8").splitlines() if line.strip()]
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "POLICYQA_DATA_DIR": tmp, "POLICYQA_RATE_LIMIT_PER_MINUTE": "0",
+               "POLICYQA_ENCODER": args.encoder, "OMP_NUM_THREADS": "1"}
+        server = subprocess.Popen(
+            [str(REPO / ".venv/bin/policyqa"), "serve", "--port", str(port)], cwd=REPO, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 300
+            while time.time() < deadline:
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+            else:
+                raise SystemExit("server did not become ready")
+            rows = [run(url, questions, 1, min(args.requests, len(questions)))]
+            rows += [run(url, questions, c, args.requests) for c in (8, 32)]
+            print(f"encoder {args.encoder}; server RSS {rss_mb(server.pid):.0f} MB")
+            print("concurrency | requests | errors | req/s | p50 ms | p95 ms")
+            for r in rows:
+                print(f"{r['concurrency']} | {r['requests']} | {r['errors']} | {r['rps']} | "
+                      f"{r['p50_ms']} | {r['p95_ms']}")
+            print("targets: c=1 p50 <= 40 ms, p95 <= 80 ms; c=8 >= 50 req/s with 0 errors",
+                  file=sys.stderr)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""The citizen channel: one chat turn = understand in context, answer, suggest, record.
+
+Every surface (HTTP API, Gradio widget) goes through :class:`ChatService`, so there
+is one code path for answers. It adds what a conversation needs on top of
+:class:`~policyqa.service.PolicyQA`: sessions, follow-ups, 猜你想问 (related questions
+that are known to be answerable), 热点问题 and the 转人工 offer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from policyqa import messages as msg
+from policyqa.answer import Answer, Citation
+from policyqa.dialog import is_followup, is_reference, with_context
+from policyqa.errors import NotFound
+from policyqa.service import PolicyQA, check_question
+from policyqa.store import Store
+from policyqa.text import normalize
+
+MAX_RELATED = 4
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    answer_id: str
+    session_id: str
+    status: str
+    source: str  # faq | policy | none
+    answer_text: str
+    citations: list[dict[str, Any]]
+    related_questions: list[str]
+    handoff: dict[str, Any]
+    latency_ms: float
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def citation_dict(c: Citation) -> dict[str, Any]:
+    return {"doc_no": c.doc_no, "doc_title": c.doc_title, "article": c.article,
+            "label": c.label, "heading": c.heading, "quote": c.quote, "url": c.url,
+            "citation": c.text}
+
+
+def _curated_hot() -> list[str]:
+    text = resources.files("policyqa").joinpath("resources/hot_questions.txt").read_text("utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+class ChatService:
+    def __init__(self, qa: PolicyQA, store: Store) -> None:
+        self.qa = qa
+        self.store = store
+        # Suggestions are only ever questions this service answers (checked once here).
+        self.hot_curated = [q for q in _curated_hot() if qa.ask(q).status == "answered"]
+        self._by_article: dict[tuple[str, int], list[str]] = {}
+        for q in self.hot_curated:
+            ans = qa.ask(q)
+            key = (ans.citations[0].doc_id, ans.citations[0].article)
+            self._by_article.setdefault(key, []).append(q)
+        for p in qa.index.policies.values():
+            for a in p.articles:
+                if not a.ordinal or not a.heading:
+                    continue
+                q = msg.RELATED_FROM_HEADING.format(heading=a.heading)
+                ans = qa.ask(q)
+                if ans.status == "answered" and ans.citations[0].article == a.ordinal:
+                    self._by_article.setdefault((p.doc_id, a.ordinal), []).append(q)
+
+    # ---- one turn --------------------------------------------------------------
+
+    def chat(self, question: str, session_id: str | None = None,
+             channel: str | None = None) -> ChatTurn:
+        t0 = time.perf_counter()
+        check_question(question)
+        if session_id is None:
+            session_id = self.store.new_session(channel or "web")
+        elif not self.store.session_exists(session_id):
+            raise NotFound(f"会话不存在：{session_id}")
+        previous = self._previous(session_id)
+        ans, source = self._understand(question, previous)
+        cites = [citation_dict(c) for c in ans.citations]
+        text = ans.text
+        if previous and is_reference(question) and ans.status == "answered":
+            text = msg.REFERENCE_LEAD + "\n" + ans.text
+        latency = round((time.perf_counter() - t0) * 1000, 1)
+        answer_id = self.store.add_turn(
+            session_id=session_id, question=question, normalized=normalize(question),
+            status=ans.status, source=source, answer_text=text, citations=cites,
+            reason=ans.reason, latency_ms=latency, channel=channel or "web")
+        refused = ans.status == "refused"
+        return ChatTurn(
+            answer_id=answer_id, session_id=session_id, status=ans.status, source=source,
+            answer_text=text, citations=cites, related_questions=self.related(ans, question),
+            handoff={"suggested": refused, "hotline": msg.HOTLINE,
+                     "text": msg.HANDOFF_REFUSED if refused else msg.HANDOFF_AVAILABLE},
+            latency_ms=latency, reason=ans.reason, notes=list(ans.notes))
+
+    def _previous(self, session_id: str) -> dict[str, Any] | None:
+        turns = self.store.transcript(session_id, limit=10)
+        answered = [t for t in turns if t["status"] == "answered"]
+        return answered[-1] if answered else None
+
+    def _understand(self, question: str, previous: dict[str, Any] | None
+                    ) -> tuple[Answer, str]:
+        """Answer alone, or in the context of the previous answered question."""
+        if previous and is_reference(question):
+            return self.qa.ask(previous["question"]), "policy"
+        alone = self.qa.ask(question)
+        if previous and is_followup(question):
+            in_context = self.qa.ask(with_context(question, previous["question"]))
+            if in_context.status == "answered":
+                return in_context, "policy"
+        return alone, "policy" if alone.status == "answered" else "none"
+
+    # ---- suggestions --------------------------------------------------------------
+
+    def related(self, ans: Answer, question: str) -> list[str]:
+        """猜你想问: answerable questions about the neighbouring clauses of this answer."""
+        out: list[str] = []
+        own = (ans.citations[0].doc_id, ans.citations[0].article) if ans.citations else None
+        keys = [k for k in ans.ranked if k != own]
+        if not ans.citations:  # refused: offer what we can answer, nearest first
+            keys = list(ans.ranked)
+        for key in keys:
+            for q in self._by_article.get(key, []):
+                if q != question and q not in out:
+                    out.append(q)
+                    break
+            if len(out) >= MAX_RELATED:
+                break
+        return out
+
+    def hot_questions(self, limit: int = 8) -> list[str]:
+        """热点问题: what citizens ask most (answered questions only), then the curated list."""
+        out: list[str] = []
+        for q, n in self.store.top_questions(limit=limit * 3):
+            if n >= 2 and q not in out:
+                out.append(q)
+        for q in self.hot_curated:
+            if normalize(q) not in out and q not in out:
+                out.append(q)
+        return out[:limit]

@@ -1,0 +1,146 @@
+"""ORM mapping of the current schema (what the code reads and writes).
+
+The tables are *created* by the versioned steps in ``migrations.py``, never from
+this metadata, so that an old database is upgraded step by step instead of being
+silently left behind; a test checks that the migrated schema matches this file.
+Column types are chosen to behave the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STATUSES = ("answered", "refused")
+SOURCES = ("faq", "policy", "none")
+TICKET_STATUSES = ("open", "closed")
+
+
+def utcnow() -> datetime:
+    """The one clock of the store: timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on every backend.
+
+    SQLite has no time zone type and SQLAlchemy drops ``tzinfo`` there, so values
+    are normalised to UTC before storing (string order == time order) and tagged
+    UTC again when read. PostgreSQL's ``timestamptz`` is converted back to UTC
+    whatever the server's ``TimeZone`` is. Naive datetimes are refused: their
+    meaning depends on the machine.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store only accepts timezone-aware values")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ChatSession(Base):
+    __tablename__ = "chat_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_active_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Turn(Base):
+    """One question and what was answered; ``id`` is the answer_id shown to the citizen."""
+
+    __tablename__ = "turns"
+    __table_args__ = (
+        CheckConstraint("status IN ('answered', 'refused')", name="ck_turns_status"),
+        CheckConstraint("source IN ('faq', 'policy', 'none')", name="ck_turns_source"),
+        Index("ix_turns_session_created", "session_id", "created_at"),
+        Index("ix_turns_status_normalized", "status", "normalized"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    answer_text: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    channel: Mapped[str] = mapped_column(String(32))
+
+
+class Feedback(Base):
+    """好差评: several per answer are kept (history); the one with the highest id counts."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_feedback_rating"),
+        Index("ix_feedback_answer", "answer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("turns.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HandoffTicket(Base):
+    """转人工: the transcript is a snapshot, so the officer sees what the citizen saw."""
+
+    __tablename__ = "handoff_tickets"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="ck_handoff_status"),
+        Index("ix_handoff_session", "session_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SchemaVersion(Base):
+    __tablename__ = "schema_version"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,257 @@
+"""The conversation record: what was asked, what was answered, what citizens thought of it.
+
+One :class:`Store` per process, shared by all threads: every method opens its own
+short transaction and returns plain dicts/strings (never ORM objects), so callers
+hold no database state between calls and a web worker never keeps a lock while
+computing an answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from policyqa.errors import NotFound, PolicyQAError
+from policyqa.settings import Settings
+from policyqa.store.migrations import SQLITE_BEGIN, default_database_url, make_engine, migrate
+from policyqa.store.models import (
+    SOURCES,
+    STATUSES,
+    ChatSession,
+    Feedback,
+    HandoffTicket,
+    Turn,
+    utcnow,
+)
+
+BAD_RATING = 2  # 差评: a latest rating of 1 or 2
+
+
+class InvalidRating(PolicyQAError):
+    """好差评 uses a five-point scale: 1 非常不满意 … 5 非常满意."""
+
+    http_status = 422
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+def _turn_dict(t: Turn) -> dict[str, Any]:
+    return {"answer_id": t.id, "question": t.question, "answer_text": t.answer_text,
+            "status": t.status, "source": t.source, "citations": t.citations,
+            "created_at": _iso(t.created_at)}
+
+
+class Store:
+    """Repository over a SQLAlchemy engine; thread-safe, one instance per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        # On SQLite a writer takes the write lock up front (BEGIN IMMEDIATE), so two
+        # writers wait for each other instead of failing on a read->write upgrade.
+        # The option is ignored by PostgreSQL.
+        self._write = sessionmaker(engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}),
+                                   expire_on_commit=False)
+
+    @classmethod
+    def open(cls, target: Settings | str) -> Store:
+        """Connect and migrate. ``target``: settings (``database_url`` or the SQLite
+        file in ``data_dir``), or a SQLAlchemy URL."""
+        if isinstance(target, Settings):
+            url = target.database_url or default_database_url(target.data_dir)
+        else:
+            url = target
+        engine = make_engine(url)
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        """Close pooled connections at shutdown (a later call would simply reconnect)."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with self._read.begin() as s:
+            yield s
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        with self._write.begin() as s:
+            yield s
+
+    @staticmethod
+    def _session(s: Session, session_id: str) -> ChatSession:
+        sess = s.get(ChatSession, session_id)
+        if sess is None:
+            raise NotFound(f"会话不存在：{session_id}")
+        return sess
+
+    # ---- sessions and turns -----------------------------------------------------------
+
+    def new_session(self, channel: str) -> str:
+        sid = uuid.uuid4().hex
+        now = utcnow()
+        with self._writing() as s:
+            s.add(ChatSession(id=sid, channel=channel, created_at=now, last_active_at=now))
+        return sid
+
+    def session_exists(self, session_id: str) -> bool:
+        with self._reading() as s:
+            return s.get(ChatSession, session_id) is not None
+
+    def touch_session(self, session_id: str) -> None:
+        """Mark the session active now; NotFound if it does not exist."""
+        with self._writing() as s:
+            res = s.execute(update(ChatSession).where(ChatSession.id == session_id)
+                            .values(last_active_at=utcnow()))
+            if getattr(res, "rowcount", 0) == 0:
+                raise NotFound(f"会话不存在：{session_id}")
+
+    def add_turn(self, session_id: str, question: str, normalized: str, status: str,
+                 source: str, answer_text: str, citations: Sequence[Mapping[str, Any]] = (),
+                 reason: str = "", latency_ms: float = 0.0, channel: str | None = None) -> str:
+        """Record one question and its answer; returns the new answer_id.
+
+        ``channel`` defaults to the session's. Also marks the session active.
+        Unknown status/source is a programming error (ValueError), not the citizen's.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+        answer_id = uuid.uuid4().hex
+        now = utcnow()
+        with self._writing() as s:
+            sess = self._session(s, session_id)
+            sess.last_active_at = now
+            s.add(Turn(id=answer_id, session_id=session_id, question=question,
+                       normalized=normalized, status=status, source=source,
+                       answer_text=answer_text, citations=[dict(c) for c in citations],
+                       reason=reason or "", latency_ms=float(latency_ms), created_at=now,
+                       channel=channel or sess.channel))
+        return answer_id
+
+    def _transcript(self, s: Session, session_id: str, limit: int) -> list[dict[str, Any]]:
+        rows = s.scalars(select(Turn).where(Turn.session_id == session_id)
+                         .order_by(Turn.created_at.desc(), Turn.id.desc())
+                         .limit(max(0, limit))).all()
+        return [_turn_dict(t) for t in reversed(rows)]
+
+    def transcript(self, session_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The last ``limit`` turns, oldest first; NotFound for an unknown session."""
+        with self._reading() as s:
+            self._session(s, session_id)
+            return self._transcript(s, session_id, limit)
+
+    def recent_questions(self, session_id: str, n: int) -> list[str]:
+        """The last ``n`` questions, oldest first ([] for an unknown session: context only)."""
+        with self._reading() as s:
+            rows = s.scalars(select(Turn.question).where(Turn.session_id == session_id)
+                             .order_by(Turn.created_at.desc(), Turn.id.desc())
+                             .limit(max(0, n))).all()
+        return list(reversed(rows))
+
+    # ---- 好差评 and 转人工 ------------------------------------------------------------
+
+    def add_feedback(self, answer_id: str, rating: int, comment: str | None = None
+                     ) -> dict[str, Any]:
+        """Record a rating; an answer may be rated again, the latest rating counts."""
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+            raise InvalidRating(f"评分须为1到5的整数，收到：{rating!r}")
+        with self._writing() as s:
+            if s.get(Turn, answer_id) is None:
+                raise NotFound(f"回答不存在：{answer_id}")
+            fb = Feedback(answer_id=answer_id, rating=rating, comment=comment or "",
+                          created_at=utcnow())
+            s.add(fb)
+            s.flush()
+            return {"id": fb.id, "answer_id": answer_id, "rating": rating,
+                    "comment": fb.comment, "is_bad": rating <= BAD_RATING,
+                    "created_at": _iso(fb.created_at)}
+
+    def create_handoff(self, session_id: str, reason: str | None = None) -> dict[str, Any]:
+        """Open a 转人工 ticket carrying a snapshot of the conversation so far."""
+        for attempt in range(3):  # 6 hex digits per day: retry the rare id collision
+            now = utcnow()
+            ticket_id = f"HT-{now:%Y%m%d}-{secrets.token_hex(3)}"
+            try:
+                with self._writing() as s:
+                    self._session(s, session_id)
+                    turns = self._transcript(s, session_id, 50)
+                    s.add(HandoffTicket(id=ticket_id, session_id=session_id,
+                                        reason=reason or "", status="open",
+                                        transcript=turns, created_at=now))
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                continue
+            return {"ticket_id": ticket_id, "session_id": session_id, "reason": reason or "",
+                    "status": "open", "created_at": _iso(now), "transcript": turns}
+        raise AssertionError("unreachable")
+
+    # ---- for officers and 热点问题 ---------------------------------------------------
+
+    def top_questions(self, limit: int = 10, since: datetime | None = None
+                      ) -> list[tuple[str, int]]:
+        """Most asked normalized questions among answered turns, most frequent first."""
+        n = func.count(Turn.id).label("n")
+        q = select(Turn.normalized, n).where(Turn.status == "answered")
+        if since is not None:
+            if since.tzinfo is None:
+                raise ValueError("since must be timezone-aware (naive times are ambiguous)")
+            q = q.where(Turn.created_at >= since)
+        q = q.group_by(Turn.normalized).order_by(n.desc(), Turn.normalized).limit(max(0, limit))
+        with self._reading() as s:
+            return [(str(row[0]), int(row[1])) for row in s.execute(q)]
+
+    def bad_ratings(self, limit: int = 50) -> list[dict[str, Any]]:
+        """差评 for officers: answers whose latest rating is 1–2, newest first."""
+        latest = (select(func.max(Feedback.id).label("fid"))
+                  .group_by(Feedback.answer_id).subquery())
+        q = (select(Feedback, Turn).join(latest, Feedback.id == latest.c.fid)
+             .join(Turn, Turn.id == Feedback.answer_id)
+             .where(Feedback.rating <= BAD_RATING)
+             .order_by(Feedback.id.desc()).limit(max(0, limit)))
+        with self._reading() as s:
+            return [{"answer_id": t.id, "session_id": t.session_id, "rating": fb.rating,
+                     "comment": fb.comment, "question": t.question,
+                     "answer_text": t.answer_text, "status": t.status,
+                     "citations": t.citations, "rated_at": _iso(fb.created_at),
+                     "asked_at": _iso(t.created_at)} for fb, t in s.execute(q)]
+
+    def stats(self) -> dict[str, int]:
+        """Counts for a dashboard or health page (ratings counted by latest per answer)."""
+        latest = (select(func.max(Feedback.id).label("fid"))
+                  .group_by(Feedback.answer_id).subquery())
+        with self._reading() as s:
+            def count(q: Any) -> int:
+                return int(s.execute(q).scalar_one())
+            return {
+                "sessions": count(select(func.count()).select_from(ChatSession)),
+                "turns": count(select(func.count()).select_from(Turn)),
+                "answered": count(select(func.count()).select_from(Turn)
+                                  .where(Turn.status == "answered")),
+                "refused": count(select(func.count()).select_from(Turn)
+                                 .where(Turn.status == "refused")),
+                "rated_answers": count(select(func.count()).select_from(latest)),
+                "bad_ratings": count(select(func.count()).select_from(Feedback)
+                                     .join(latest, Feedback.id == latest.c.fid)
+                                     .where(Feedback.rating <= BAD_RATING)),
+                "handoffs": count(select(func.count()).select_from(HandoffTicket)),
+                "handoffs_open": count(select(func.count()).select_from(HandoffTicket)
+                                       .where(HandoffTicket.status == "open")),
+            }

@@ -1,0 +1,196 @@
+"""The public HTTP API end to end: real model, real index, SQLite (and PostgreSQL when
+the binaries exist), through FastAPI's TestClient."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from policyqa.api import create_app
+from policyqa.api.app import open_store
+from policyqa.chat import ChatService
+from policyqa.service import PolicyQA
+from policyqa.settings import Settings
+
+DOC_NO = "渝人社规〔2025〕23号"
+
+
+def _client(settings: Settings, qa: PolicyQA, **overrides: Any) -> TestClient:
+    s = settings.model_copy(update=overrides)
+    app = create_app(s, loader=lambda st: ChatService(qa, open_store(st)), background=False,
+                     mount_ui=False)
+    return TestClient(app)
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, qa: PolicyQA, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[TestClient]:
+    data = tmp_path_factory.mktemp("data")
+    with _client(settings, qa, data_dir=data, rate_limit_per_minute=0) as c:
+        yield c
+
+
+def ask(client: TestClient, question: str, **kw: Any) -> dict[str, Any]:
+    r = client.post("/api/v1/chat", json={"question": question, **kw})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def test_health_and_ready(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+def test_chat_contract(client: TestClient) -> None:
+    body = ask(client, "我们公司招了应届生，有补贴吗？", channel="web")
+    assert set(body) == {"answer_id", "session_id", "status", "source", "answer_text",
+                         "citations", "related_questions", "handoff", "latency_ms"}
+    assert body["status"] == "answered" and body["source"] == "policy"
+    c = body["citations"][0]
+    assert c["doc_no"] == DOC_NO and c["article"] == 10 and c["label"] == "第十条"
+    assert c["quote"] in c["quote"] and c["url"].startswith("https://")
+    assert body["handoff"] == {"suggested": False, "hotline": "12333",
+                               "text": body["handoff"]["text"]}
+    assert body["related_questions"], "猜你想问 should offer answerable questions"
+    for q in body["related_questions"]:
+        assert ask(client, q, session_id=body["session_id"])["status"] == "answered"
+
+
+def test_refusal_offers_handoff(client: TestClient) -> None:
+    body = ask(client, "失业保险金能领几个月？")
+    assert body["status"] == "refused" and body["source"] == "none"
+    assert body["citations"] == [] and body["handoff"]["suggested"] is True
+    assert "12333" in body["answer_text"]
+
+
+def test_followup_in_session(client: TestClient) -> None:
+    first = ask(client, "招用应届毕业生有补贴吗？")
+    sid = first["session_id"]
+    follow = ask(client, "那小微企业呢？", session_id=sid)
+    assert follow["session_id"] == sid and follow["status"] == "answered"
+    assert any("小微企业" in c["quote"] for c in follow["citations"])
+    ref = ask(client, "具体是哪一条？", session_id=sid)
+    assert ref["status"] == "answered" and ref["citations"][0]["article"] == 10
+
+
+def test_new_session_each_time_without_id(client: TestClient) -> None:
+    assert ask(client, "学徒培训有补贴吗")["session_id"] != ask(client, "学徒培训有补贴吗")[
+        "session_id"]
+
+
+def test_feedback_and_handoff_are_stored(client: TestClient) -> None:
+    body = ask(client, "企业可以自主开展职业技能等级评价吗？")
+    r = client.post("/api/v1/feedback", json={"answer_id": body["answer_id"], "rating": 1,
+                                              "comment": "没看懂"})
+    assert r.status_code == 200 and r.json()["is_bad"] is True
+    store = client.app.state.policyqa.chat.store  # type: ignore[attr-defined]
+    bad = store.bad_ratings(limit=50)
+    assert any(b["question"] == "企业可以自主开展职业技能等级评价吗？" for b in bad)
+    t = client.post("/api/v1/handoff", json={"session_id": body["session_id"], "reason": "人工"})
+    assert t.status_code == 200
+    ticket = t.json()
+    assert ticket["ticket_id"] and "12333" in ticket["text"]
+    assert ticket["transcript"][-1]["question"] == "企业可以自主开展职业技能等级评价吗？"
+
+
+def test_hot_questions_rank_what_citizens_ask(client: TestClient) -> None:
+    for _ in range(3):
+        ask(client, "高技能人才能拿年薪吗")
+    hot = client.get("/api/v1/hot-questions").json()["questions"]
+    assert hot and hot[0] == "高技能人才能拿年薪吗"
+    refused = "失业保险金能领几个月？"
+    for _ in range(3):
+        ask(client, refused)
+    assert refused not in client.get("/api/v1/hot-questions").json()["questions"]
+
+
+def test_policies_and_article_text(client: TestClient) -> None:
+    docs = client.get("/api/v1/policies").json()
+    assert docs[0]["doc_no"] == DOC_NO and len(docs[0]["articles"]) == 14
+    art = client.get(f"/api/v1/policies/{docs[0]['doc_id']}/articles/10").json()
+    assert art["heading"] == "支持企业吸纳技能人才" and "一次性扩岗补助" in art["text"]
+    by_no = client.get(f"/api/v1/policies/{DOC_NO}/articles/10")
+    assert by_no.status_code == 200
+    assert client.get(f"/api/v1/policies/{DOC_NO}/articles/99").status_code == 404
+    assert client.get("/api/v1/policies/nope/articles/1").status_code == 404
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({"question": ""}, 422),
+    ({"question": "   \n\t "}, 422),
+    ({"question": "补贴" * 300}, 422),
+    ({"question": 123}, 422),
+    ({}, 422),
+    ({"question": "学徒有补贴吗", "channel": "fax"}, 422),
+    ({"question": "学徒有补贴吗", "session_id": "no-such-session"}, 404),
+    ({"question": "<script>alert(1)</script>有补贴吗"}, 200),
+    ({"question": "😀😀 补贴？？"}, 200),
+    ({"question": "学徒\x00\x07有补贴吗"}, 200),
+])
+def test_bad_input_never_500(client: TestClient, payload: dict[str, Any], status: int) -> None:
+    r = client.post("/api/v1/chat", json=payload)
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"])  # Chinese message
+
+
+def test_invalid_json_and_bad_feedback(client: TestClient) -> None:
+    r = client.post("/api/v1/chat", content=b"{not json", headers={"content-type":
+                                                                   "application/json"})
+    assert r.status_code == 422
+    for rating in (0, 6, "五"):
+        assert client.post("/api/v1/feedback", json={"answer_id": "x", "rating": rating}
+                           ).status_code == 422
+    assert client.post("/api/v1/feedback", json={"answer_id": "unknown", "rating": 3}
+                       ).status_code == 404
+    assert client.post("/api/v1/handoff", json={"session_id": "unknown"}).status_code == 404
+
+
+def test_rate_limit_429_with_retry_after(settings: Settings, qa: PolicyQA,
+                                         tmp_path_factory: pytest.TempPathFactory) -> None:
+    with _client(settings, qa, data_dir=tmp_path_factory.mktemp("rl"),
+                 rate_limit_per_minute=8) as c:
+        codes = [c.post("/api/v1/chat", json={"question": "学徒有补贴吗"}) for _ in range(4)]
+    assert codes[0].status_code == 200
+    limited = [r for r in codes if r.status_code == 429]
+    assert limited and int(limited[0].headers["Retry-After"]) >= 1
+
+
+def test_not_ready_is_503(settings: Settings) -> None:
+    import threading
+
+    gate = threading.Event()
+
+    def slow_loader(s: Settings) -> Any:
+        gate.wait(10)
+        raise RuntimeError("stopped")
+
+    app = create_app(settings, loader=slow_loader, mount_ui=False)
+    with TestClient(app) as c:
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/readyz").status_code == 503
+        assert c.post("/api/v1/chat", json={"question": "学徒有补贴吗"}).status_code == 503
+        gate.set()
+
+
+def test_chat_feedback_handoff_on_postgresql(settings: Settings, qa: PolicyQA,
+                                             pg_url: str) -> None:
+    """The same contract against a real PostgreSQL server (started by tests/pg.py)."""
+    with _client(settings, qa, database_url=pg_url, rate_limit_per_minute=0) as c:
+        body = ask(c, "我们公司招了应届生，有补贴吗？", channel="wechat")
+        assert body["status"] == "answered"
+        follow = ask(c, "那小微企业呢？", session_id=body["session_id"])
+        assert follow["session_id"] == body["session_id"]
+        assert c.post("/api/v1/feedback", json={"answer_id": follow["answer_id"],
+                                                "rating": 2}).status_code == 200
+        ticket = c.post("/api/v1/handoff", json={"session_id": body["session_id"]}).json()
+        assert [t["question"] for t in ticket["transcript"]] == [
+            "我们公司招了应届生，有补贴吗？", "那小微企业呢？"]
+        store = c.app.state.policyqa.chat.store  # type: ignore[attr-defined]
+        assert store.engine.dialect.name == "postgresql"
+        assert store.bad_ratings(limit=5)[0]["answer_id"] == follow["answer_id"]
