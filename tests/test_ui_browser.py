@@ -1,0 +1,226 @@
+"""The citizen widget (/ui) in a real headless Chromium against the real server.
+
+The server runs as a subprocess (`python -m policyqa.cli serve`) on a free localhost
+port with the real model and corpus, a private index folder and a private SQLite
+database; the browser is Debian's /usr/bin/chromium driven by Playwright (never a
+downloaded browser). Ratings and 转人工 tickets are checked in the database itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policyqa.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+REPO_ROOT = Path(__file__).resolve().parents[1]
+QUESTION = "我们公司招了应届生，有补贴吗？"
+DOC_NO = "渝人社规〔2025〕23号"
+READY_TIMEOUT_S = 180
+T = 20_000  # ms: one answer, at most
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:
+    pytest.skip("the playwright package is not installed (pip install -e '.[dev]')",
+                allow_module_level=True)
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, base: str, data_dir: Path, proc: subprocess.Popen[bytes], log: Path):
+        self.base, self.data_dir, self.proc, self.log = base, data_dir, proc, log
+
+    def db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.data_dir / "policyqa.db")
+
+    def get_json(self, path: str) -> Any:
+        with urllib.request.urlopen(self.base + urllib.parse.quote(path), timeout=10) as r:
+            return json.load(r)
+
+    def tail(self) -> str:
+        return self.log.read_text("utf-8", errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`policyqa serve` on the session's index folder (built by whoever comes first, the
+    server or the in-process `qa` fixture) and a fresh SQLite database."""
+    tmp = tmp_path_factory.mktemp("ui_server")
+    data_dir, log = tmp / "data", tmp / "server.log"
+    port = _free_port()
+    env = {**os.environ,
+           "POLICYQA_CORPUS_DIR": str(settings.corpus_dir),
+           "POLICYQA_INDEX_DIR": str(settings.index_dir),
+           "POLICYQA_MODEL_DIR": str(settings.model_dir),
+           "POLICYQA_DATA_DIR": str(data_dir),
+           "POLICYQA_DATABASE_URL": "",
+           "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "policyqa.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    srv = Server(f"http://127.0.0.1:{port}", data_dir, proc, log)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}:\n{srv.tail()}")
+            try:
+                with urllib.request.urlopen(srv.base + "/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"/readyz not 200 after {READY_TIMEOUT_S}s:\n{srv.tail()}")
+            time.sleep(0.5)
+        yield srv
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    ctx = browser.new_context(viewport={"width": 1000, "height": 900}, locale="zh-CN")
+    pg = ctx.new_page()
+    pg.set_default_timeout(T)
+    yield pg
+    ctx.close()
+
+
+def open_ui(page: Page, server: Server) -> None:
+    page.goto(server.base + "/")  # / redirects to /ui/
+    expect(page.locator("#question-box textarea")).to_be_visible(timeout=T)
+
+
+def ask(page: Page, question: str) -> None:
+    before = page.locator("#chat .pq-answer").count()
+    page.locator("#question-box textarea").fill(question)
+    page.locator("#send-btn").click()
+    expect(page.locator("#chat .pq-answer")).to_have_count(before + 1, timeout=T)
+
+
+def latest_rating(server: Server) -> tuple[Any, ...] | None:
+    with server.db() as db:
+        return db.execute(
+            "SELECT f.rating, t.question, t.channel FROM feedback f "
+            "JOIN turns t ON t.id = f.answer_id ORDER BY f.id DESC LIMIT 1").fetchone()
+
+
+def test_ask_cite_related_and_rate(page: Page, server: Server) -> None:
+    open_ui(page, server)
+    expect(page.locator("#hot-questions button").first).to_be_visible(timeout=T)
+
+    ask(page, QUESTION)
+    answer = page.locator("#chat .pq-answer").last
+    expect(answer.locator(".cite-src").first).to_contain_text("第十条")
+    # 查看原文: the card expands to the full clause.
+    clause = answer.locator(".cite-clause").first
+    expect(clause).to_be_hidden()
+    answer.locator("summary", has_text="查看原文").first.click()
+    expect(clause).to_be_visible()
+    article = server.get_json(f"/api/v1/policies/{DOC_NO}/articles/10")["text"]
+    assert article in clause.inner_text().replace("\n", "")
+
+    # 猜你想问: a chip asks its question and a new (answered) turn appears.
+    chip = page.locator("#related button").first
+    expect(chip).to_be_visible()
+    related_q = chip.inner_text().strip()
+    assert related_q
+    chip.click()
+    expect(page.locator("#chat .pq-answer")).to_have_count(2, timeout=T)
+    expect(page.locator("#chat .pq-q").last).to_have_text(related_q)
+    expect(page.locator("#chat .pq-answer").last.locator(".cite-card").first).to_be_visible()
+
+    # 好差评 for the latest answer reaches the database.
+    page.locator("#rating label", has_text="5 非常满意").click()
+    expect(page.locator("#rating-msg")).to_contain_text("感谢")
+    deadline = time.monotonic() + 5
+    while (row := latest_rating(server)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert row == (5, related_q, "widget")
+
+
+def test_markup_in_question_is_text_and_handoff(page: Page, server: Server) -> None:
+    open_ui(page, server)
+    evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>失业金领多久？'
+    ask(page, evil)
+    expect(page.locator("#chat .pq-q").last).to_have_text(evil)
+    assert page.locator("#chat img[src='x'], #chat script").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+    page.locator("#handoff-btn").click()
+    info = page.locator("#handoff-info")
+    expect(info).to_contain_text("12333")
+    expect(info).to_contain_text("HT-")
+    ticket = info.inner_text().split("工单号：")[-1].strip()
+    with server.db() as db:
+        row = db.execute("SELECT status, transcript FROM handoff_tickets WHERE id = ?",
+                         (ticket,)).fetchone()
+    assert row is not None and row[0] == "open" and "失业金" in row[1]
+
+
+def test_phone_width_and_embedding(browser: Browser, server: Server) -> None:
+    ctx = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
+                              has_touch=True, device_scale_factor=2, locale="zh-CN")
+    pg = ctx.new_page()
+    pg.set_default_timeout(T)
+    try:
+        open_ui(pg, server)
+        for sel in ("#question-box textarea", "#send-btn"):
+            el = pg.locator(sel)
+            expect(el).to_be_visible()
+            box = el.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, sel
+        ask(pg, QUESTION)
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 376  # no sideways scroll
+        pg.screenshot(path=os.environ.get("POLICYQA_UI_SCREENSHOT")
+                      or str(server.data_dir.parent / "ui-375.png"), full_page=True)
+    finally:
+        ctx.close()
+    # Embeddable in an iframe (no X-Frame-Options: DENY) and / leads to the widget.
+    with urllib.request.urlopen(server.base + "/", timeout=10) as r:
+        assert r.url.rstrip("/").endswith("/ui")
+        assert (r.headers.get("X-Frame-Options") or "").upper() not in ("DENY", "SAMEORIGIN")
