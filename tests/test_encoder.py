@@ -86,13 +86,6 @@ NANO_DIVERGES = ["e\u0301 combining accent", "生僻字𠀀𠀁𠀂测试"]
 
 
 @pytest.fixture(scope="session")
-def model_dir() -> Path:
-    env = os.environ.get("POLICYQA_MODEL_DIR")
-    path = Path(env) if env else REPO / "models" / "multilingual-e5-small"
-    return build_model_folder(path)  # a no-op when an intact build is already there
-
-
-@pytest.fixture(scope="session")
 def st_encoder(model_dir: Path) -> SentenceTransformerEncoder:
     return SentenceTransformerEncoder(model_dir, model_id="ignored-when-manifest", threads=1)
 
