@@ -55,12 +55,14 @@ class ChatService:
         self.qa = qa
         self.store = store
         # Suggestions are only ever questions this service answers (checked once here).
-        self.hot_curated = [q for q in _curated_hot() if qa.ask(q).status == "answered"]
+        self.hot_curated: list[str] = []
         self._by_article: dict[tuple[str, int], list[str]] = {}
-        for q in self.hot_curated:
+        for q in _curated_hot():
             ans = qa.ask(q)
-            key = (ans.citations[0].doc_id, ans.citations[0].article)
-            self._by_article.setdefault(key, []).append(q)
+            if ans.status == "answered":
+                self.hot_curated.append(q)
+                key = (ans.citations[0].doc_id, ans.citations[0].article)
+                self._by_article.setdefault(key, []).append(q)
         for p in qa.index.policies.values():
             for a in p.articles:
                 if not a.ordinal or not a.heading:
@@ -109,11 +111,11 @@ class ChatService:
         """Answer alone, or in the context of the previous answered question."""
         if previous and is_reference(question):
             return self.qa.ask(previous["question"]), "policy"
-        alone = self.qa.ask(question)
         if previous and is_followup(question):
             in_context = self.qa.ask(with_context(question, previous["question"]))
             if in_context.status == "answered":
                 return in_context, "policy"
+        alone = self.qa.ask(question)
         return alone, "policy" if alone.status == "answered" else "none"
 
     # ---- suggestions --------------------------------------------------------------
