@@ -7,7 +7,7 @@ counts). Questions come from the eval sets; each is sent once at concurrency 1
 and each level gets its own slice (no cache hits). Prints the server's RSS.
 Usage::
 
-    .venv/bin/python bench/bench_api.py [--requests 130] [--encoder sentence-transformers]
+    .venv/bin/python bench/bench_api.py [--requests 130] [--encoder onnx-int8]
 """
 
 from __future__ import annotations
@@ -72,8 +72,7 @@ def run(url: str, questions: list[str], concurrency: int, n: int) -> dict[str, f
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=130, help="per concurrency level")
-    ap.add_argument("--encoder", default=os.environ.get("POLICYQA_ENCODER",
-                                                        "sentence-transformers"))
+    ap.add_argument("--encoder", default=os.environ.get("POLICYQA_ENCODER", "onnx-int8"))
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for f in GOLD if (REPO / f).exists()
                  for line in (REPO / f).read_text("utf-8").splitlines() if line.strip()]

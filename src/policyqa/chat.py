@@ -16,7 +16,6 @@ from typing import Any
 from policyqa import messages as msg
 from policyqa.answer import Answer, Citation
 from policyqa.dialog import is_followup, is_reference, with_context
-from policyqa.errors import NotFound
 from policyqa.service import PolicyQA, check_question
 from policyqa.store import Store
 from policyqa.text import normalize
@@ -78,11 +77,9 @@ class ChatService:
              channel: str | None = None) -> ChatTurn:
         t0 = time.perf_counter()
         check_question(question)
-        if session_id is None:
-            session_id = self.store.new_session(channel or "web")
-        elif not self.store.session_exists(session_id):
-            raise NotFound(f"会话不存在：{session_id}")
-        previous = self._previous(session_id)
+        new = session_id is None
+        session_id = self.store.new_session_id() if session_id is None else session_id
+        previous = None if new else self.store.last_answered(session_id)
         ans, source = self._understand(question, previous)
         cites = [citation_dict(c) for c in ans.citations]
         text = ans.text
@@ -92,7 +89,7 @@ class ChatService:
         answer_id = self.store.add_turn(
             session_id=session_id, question=question, normalized=normalize(question),
             status=ans.status, source=source, answer_text=text, citations=cites,
-            reason=ans.reason, latency_ms=latency, channel=channel or "web")
+            reason=ans.reason, latency_ms=latency, channel=channel or "web", create=new)
         refused = ans.status == "refused"
         return ChatTurn(
             answer_id=answer_id, session_id=session_id, status=ans.status, source=source,
@@ -100,11 +97,6 @@ class ChatService:
             handoff={"suggested": refused, "hotline": msg.HOTLINE,
                      "text": msg.HANDOFF_REFUSED if refused else msg.HANDOFF_AVAILABLE},
             latency_ms=latency, reason=ans.reason, notes=list(ans.notes))
-
-    def _previous(self, session_id: str) -> dict[str, Any] | None:
-        turns = self.store.transcript(session_id, limit=10)
-        answered = [t for t in turns if t["status"] == "answered"]
-        return answered[-1] if answered else None
 
     def _understand(self, question: str, previous: dict[str, Any] | None
                     ) -> tuple[Answer, str]:

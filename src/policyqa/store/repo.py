@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -102,8 +102,12 @@ class Store:
 
     # ---- sessions and turns -----------------------------------------------------------
 
+    @staticmethod
+    def new_session_id() -> str:
+        return uuid.uuid4().hex
+
     def new_session(self, channel: str) -> str:
-        sid = uuid.uuid4().hex
+        sid = self.new_session_id()
         now = utcnow()
         with self._writing() as s:
             s.add(ChatSession(id=sid, channel=channel, created_at=now, last_active_at=now))
@@ -123,10 +127,13 @@ class Store:
 
     def add_turn(self, session_id: str, question: str, normalized: str, status: str,
                  source: str, answer_text: str, citations: Sequence[Mapping[str, Any]] = (),
-                 reason: str = "", latency_ms: float = 0.0, channel: str | None = None) -> str:
+                 reason: str = "", latency_ms: float = 0.0, channel: str | None = None,
+                 *, create: bool = False) -> str:
         """Record one question and its answer; returns the new answer_id.
 
         ``channel`` defaults to the session's. Also marks the session active.
+        ``create``: the session is new (id from :meth:`new_session_id`) and is
+        inserted in the same transaction, so a first question costs one write.
         Unknown status/source is a programming error (ValueError), not the citizen's.
         """
         if status not in STATUSES:
@@ -135,14 +142,25 @@ class Store:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         answer_id = uuid.uuid4().hex
         now = utcnow()
+        turn = {"id": answer_id, "session_id": session_id, "question": question,
+                "normalized": normalized, "status": status, "source": source,
+                "answer_text": answer_text, "citations": [dict(c) for c in citations],
+                "reason": reason or "", "latency_ms": float(latency_ms), "created_at": now}
+        # Core statements, not ORM objects: this runs on every chat turn and the
+        # unit-of-work bookkeeping was most of its cost.
         with self._writing() as s:
-            sess = self._session(s, session_id)
-            sess.last_active_at = now
-            s.add(Turn(id=answer_id, session_id=session_id, question=question,
-                       normalized=normalized, status=status, source=source,
-                       answer_text=answer_text, citations=[dict(c) for c in citations],
-                       reason=reason or "", latency_ms=float(latency_ms), created_at=now,
-                       channel=channel or sess.channel))
+            if create:
+                s.execute(insert(ChatSession), {"id": session_id, "channel": channel or "web",
+                                                "created_at": now, "last_active_at": now})
+                turn["channel"] = channel or "web"
+            else:
+                own = s.execute(update(ChatSession).where(ChatSession.id == session_id)
+                                .values(last_active_at=now).returning(ChatSession.channel)
+                                ).scalar_one_or_none()
+                if own is None:
+                    raise NotFound(f"会话不存在：{session_id}")
+                turn["channel"] = channel or own
+            s.execute(insert(Turn), turn)  # parameters apart: one cached statement
         return answer_id
 
     def _transcript(self, s: Session, session_id: str, limit: int) -> list[dict[str, Any]]:
@@ -156,6 +174,16 @@ class Store:
         with self._reading() as s:
             self._session(s, session_id)
             return self._transcript(s, session_id, limit)
+
+    def last_answered(self, session_id: str) -> dict[str, Any] | None:
+        """The session's latest answered turn (the context of a follow-up), or None;
+        NotFound for an unknown session. One read instead of a whole transcript."""
+        with self._reading() as s:
+            self._session(s, session_id)
+            row = s.scalars(select(Turn).where(Turn.session_id == session_id,
+                                               Turn.status == "answered")
+                            .order_by(Turn.created_at.desc(), Turn.id.desc()).limit(1)).first()
+            return _turn_dict(row) if row is not None else None
 
     def recent_questions(self, session_id: str, n: int) -> list[str]:
         """The last ``n`` questions, oldest first ([] for an unknown session: context only)."""
