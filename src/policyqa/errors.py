@@ -55,3 +55,9 @@ class NotFound(PolicyQAError):
     """A document, article or id does not exist."""
 
     http_status = 404
+
+
+class Conflict(PolicyQAError):
+    """The resource changed since the client read it (stale version) or already exists."""
+
+    http_status = 409

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     Connection,
@@ -193,6 +194,48 @@ def _v1(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v2(conn: Connection) -> None:
+    """Officers (token hashes only), the 问答库 entries and their audit trail."""
+    md = MetaData()
+    Table("officers", md,
+          Column("id", Integer, primary_key=True, autoincrement=True),
+          Column("name", String(64), nullable=False, unique=True),
+          Column("token_hash", String(64), nullable=False, unique=True),
+          Column("created_at", UTCDateTime(), nullable=False),
+          Column("revoked_at", UTCDateTime(), nullable=True))
+    Table("faq_entries", md,
+          Column("id", String(32), primary_key=True),
+          Column("question", Text, nullable=False),
+          Column("normalized", Text, nullable=False),
+          Column("paraphrases", JSON, nullable=False),
+          Column("answer_text", Text, nullable=False),
+          Column("citations", JSON, nullable=False),
+          Column("status", String(16), nullable=False),
+          Column("version", Integer, nullable=False),
+          Column("stale", Boolean, nullable=False),
+          Column("stale_reason", Text, nullable=False),
+          Column("origin", String(16), nullable=False),
+          Column("evidence", JSON, nullable=False),
+          Column("created_by", String(64), nullable=False),
+          Column("updated_by", String(64), nullable=False),
+          Column("created_at", UTCDateTime(), nullable=False),
+          Column("updated_at", UTCDateTime(), nullable=False),
+          CheckConstraint("status IN ('draft', 'in_review', 'published', 'retired', 'rejected')",
+                          name="ck_faq_status"),
+          Index("ix_faq_status", "status"))
+    Table("faq_audit", md,
+          Column("id", Integer, primary_key=True, autoincrement=True),
+          Column("entry_id", String(32),
+                 ForeignKey("faq_entries.id", ondelete="CASCADE"), nullable=False),
+          Column("officer", String(64), nullable=False),
+          Column("action", String(32), nullable=False),
+          Column("version", Integer, nullable=False),
+          Column("changes", JSON, nullable=False),
+          Column("at", UTCDateTime(), nullable=False),
+          Index("ix_faq_audit_entry", "entry_id", "id"))
+    md.create_all(conn)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -203,6 +246,7 @@ class Migration:
 # Append only; never edit a released step (write a new one that alters the old).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "chat_sessions, turns, feedback, handoff_tickets", _v1),
+    Migration(2, "officers, faq_entries, faq_audit", _v2),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -137,6 +138,62 @@ class HandoffTicket(Base):
     status: Mapped[str] = mapped_column(String(16))
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Officer(Base):
+    """An officer of the 问答库; only a SHA-256 of the bearer token is kept."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class FaqEntry(Base):
+    """A 问答库 entry; ``version`` increases on every change (optimistic locking)."""
+
+    __tablename__ = "faq_entries"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'in_review', 'published', 'retired', 'rejected')",
+                        name="ck_faq_status"),
+        Index("ix_faq_status", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)
+    paraphrases: Mapped[list[str]] = mapped_column(JSON)
+    answer_text: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    stale: Mapped[bool] = mapped_column(Boolean)
+    stale_reason: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FaqAudit(Base):
+    """Who changed which entry, when, and what (field -> [old, new])."""
+
+    __tablename__ = "faq_audit"
+    __table_args__ = (Index("ix_faq_audit_entry", "entry_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("faq_entries.id", ondelete="CASCADE"))
+    officer: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SchemaVersion(Base):

@@ -84,14 +84,19 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _reading(self) -> Iterator[Session]:
+    def reading(self) -> Iterator[Session]:
+        """A short read transaction (other repositories on this store use it too)."""
         with self._read.begin() as s:
             yield s
 
     @contextmanager
-    def _writing(self) -> Iterator[Session]:
+    def writing(self) -> Iterator[Session]:
+        """A short write transaction; on SQLite it holds the write lock from the start."""
         with self._write.begin() as s:
             yield s
+
+    _reading = reading
+    _writing = writing
 
     @staticmethod
     def _session(s: Session, session_id: str) -> ChatSession:

@@ -1,0 +1,111 @@
+"""Shapes of the 问答库 shared by drafting, import/export, storage and serving.
+
+A citation names a clause by stable ids (``doc_id`` + article ordinal, with the
+文号 for people) and carries the quoted text, which must be a verbatim substring
+of that clause in the current corpus. ``check_citation`` is the one place that
+decides it, so import, publishing and the stale check after a rebuild agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from policyqa.errors import PolicyQAError
+from policyqa.ingest.model import Article, Policy
+from policyqa.text import normalize
+
+STATUSES = ("draft", "in_review", "published", "retired", "rejected")
+ORIGINS = ("clause", "logs", "topic", "manual", "import")
+MAX_QUESTION = 200  # characters, per question or paraphrase
+MAX_PARAPHRASES = 10
+MAX_ANSWER = 4000
+MAX_CITATIONS = 10
+
+
+class InvalidEntry(PolicyQAError):
+    """An FAQ entry (or a row of an import) is not acceptable; the message says why."""
+
+    http_status = 422
+
+
+@dataclass(frozen=True)
+class FaqCitation:
+    doc_id: str  # corpus id (stable); doc_no alone also resolves on input
+    doc_no: str  # 文号, for people
+    article: int  # ordinal, 0 = front matter
+    quote: str  # verbatim text from the clause (one or more whole sentences)
+
+
+@dataclass
+class FaqDraft:
+    """A proposed entry, before it is stored (origin says where it came from)."""
+
+    question: str
+    paraphrases: list[str]
+    answer_text: str
+    citations: list[FaqCitation]
+    origin: str
+    evidence: dict[str, Any] = field(default_factory=dict)  # e.g. asked counts, examples
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def question_key(q: str) -> str:
+    """What makes two questions duplicates: equal after normalisation, ends trimmed."""
+    return normalize(q).strip().rstrip("?？!！。. ")
+
+
+def find_policy(policies: Mapping[str, Policy], doc: str) -> Policy | None:
+    """A document by corpus id or by 文号."""
+    if doc in policies:
+        return policies[doc]
+    for p in policies.values():
+        if p.doc_no and p.doc_no == doc:
+            return p
+    return None
+
+
+def find_article(policies: Mapping[str, Policy], doc: str, article: int
+                 ) -> tuple[Policy, Article]:
+    """Resolve a clause reference or raise InvalidEntry naming what is unknown."""
+    p = find_policy(policies, doc)
+    if p is None:
+        raise InvalidEntry(f"没有这份文件：{doc}")
+    try:
+        return p, p.article(int(article))
+    except (KeyError, ValueError, TypeError):
+        raise InvalidEntry(f"《{p.title}》没有第{article}条") from None
+
+
+def check_citation(policies: Mapping[str, Policy], raw: Mapping[str, Any]) -> FaqCitation:
+    """Validate one citation against the corpus; returns it with ids filled in.
+
+    The quote must occur verbatim in the clause (whitespace at its ends ignored).
+    """
+    doc = str(raw.get("doc_id") or raw.get("doc_no") or "").strip()
+    quote = str(raw.get("quote") or "").strip()
+    if not doc:
+        raise InvalidEntry("引用缺少文件（doc_id 或 doc_no）")
+    try:
+        ordinal = int(raw.get("article"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidEntry(f"引用的条款编号无效：{raw.get('article')!r}") from None
+    p, a = find_article(policies, doc, ordinal)
+    if not quote:
+        raise InvalidEntry(f"引用{a.cite_label}缺少原文")
+    if quote not in a.text:
+        raise InvalidEntry(f"引文不是{p.doc_no or p.title}{a.cite_label}的原文：「{quote[:40]}」")
+    return FaqCitation(p.doc_id, p.doc_no, a.ordinal, quote)
+
+
+def stale_reason(policies: Mapping[str, Policy], citations: Sequence[Mapping[str, Any]]) -> str:
+    """Why an entry's citations no longer hold in this corpus ("" when they all do)."""
+    for c in citations:
+        try:
+            check_citation(policies, c)
+        except InvalidEntry as e:
+            return str(e)
+    return ""

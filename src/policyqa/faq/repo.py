@@ -1,0 +1,341 @@
+"""The 问答库 in the database: entries, their workflow and the audit trail.
+
+Every change is one transaction that also writes an audit row (who, when, what
+changed as field -> [old, new]) and bumps ``version``. Writers name the version
+they read; the UPDATE is conditional on it, so of two officers editing the same
+entry the second gets 409 instead of silently overwriting the first (on SQLite
+and on PostgreSQL alike, whatever the isolation level).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from policyqa.errors import Conflict, NotFound
+from policyqa.faq.model import (
+    MAX_ANSWER,
+    MAX_CITATIONS,
+    MAX_PARAPHRASES,
+    MAX_QUESTION,
+    ORIGINS,
+    STATUSES,
+    FaqCitation,
+    InvalidEntry,
+    check_citation,
+    question_key,
+    stale_reason,
+)
+from policyqa.ingest.model import Policy
+from policyqa.store import Store
+from policyqa.store.models import FaqAudit, FaqEntry, utcnow
+from policyqa.text import normalize
+
+# Legal moves of the workflow; anything else is refused with 422.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"in_review", "rejected"}),
+    "in_review": frozenset({"published", "draft", "rejected"}),
+    "published": frozenset({"retired", "in_review"}),
+    "retired": frozenset({"draft"}),
+    "rejected": frozenset({"draft"}),
+}
+INACTIVE = ("retired", "rejected")
+EDITABLE = ("question", "paraphrases", "answer_text", "citations")
+SYSTEM = "system"
+
+
+def entry_dict(e: FaqEntry) -> dict[str, Any]:
+    return {"id": e.id, "question": e.question, "paraphrases": list(e.paraphrases),
+            "answer_text": e.answer_text, "citations": list(e.citations), "status": e.status,
+            "version": e.version, "stale": bool(e.stale), "stale_reason": e.stale_reason,
+            "origin": e.origin, "evidence": dict(e.evidence or {}),
+            "created_by": e.created_by, "updated_by": e.updated_by,
+            "created_at": e.created_at.isoformat(), "updated_at": e.updated_at.isoformat()}
+
+
+def _cite_dict(c: FaqCitation) -> dict[str, Any]:
+    return {"doc_id": c.doc_id, "doc_no": c.doc_no, "article": c.article, "quote": c.quote}
+
+
+def clean_fields(fields: Mapping[str, Any], policies: Mapping[str, Policy]) -> dict[str, Any]:
+    """Validate the editable fields present in ``fields``; InvalidEntry (422) says why."""
+    out: dict[str, Any] = {}
+    if "question" in fields:
+        q = str(fields["question"] or "").strip()
+        if not q:
+            raise InvalidEntry("问题不能为空")
+        if len(q) > MAX_QUESTION:
+            raise InvalidEntry(f"问题过长（超过{MAX_QUESTION}字）")
+        out["question"] = q
+    if "paraphrases" in fields:
+        raw = fields["paraphrases"] or []
+        if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+            raise InvalidEntry("相似问法须为字符串列表")
+        paras = list(dict.fromkeys(p.strip() for p in raw if p.strip()))
+        if len(paras) > MAX_PARAPHRASES or any(len(p) > MAX_QUESTION for p in paras):
+            raise InvalidEntry(f"相似问法最多{MAX_PARAPHRASES}条，每条不超过{MAX_QUESTION}字")
+        out["paraphrases"] = paras
+    if "answer_text" in fields:
+        a = str(fields["answer_text"] or "").strip()
+        if len(a) > MAX_ANSWER:
+            raise InvalidEntry(f"答案过长（超过{MAX_ANSWER}字）")
+        out["answer_text"] = a
+    if "citations" in fields:
+        raw_c = fields["citations"] or []
+        if not isinstance(raw_c, list) or len(raw_c) > MAX_CITATIONS:
+            raise InvalidEntry(f"引用须为列表，最多{MAX_CITATIONS}条")
+        out["citations"] = [_cite_dict(check_citation(policies, c)) for c in raw_c]
+    return out
+
+
+class FaqRepo:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ---- reads -----------------------------------------------------------------------
+
+    def get(self, entry_id: str) -> dict[str, Any]:
+        with self.store.reading() as s:
+            return entry_dict(self._row(s, entry_id))
+
+    def search(self, *, status: str | None = None, origin: str | None = None,
+             stale: bool | None = None, q: str | None = None, limit: int = 50,
+             offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Filtered page of entries (newest change first) and the total matching."""
+        cond = []
+        if status:
+            if status not in STATUSES:
+                raise InvalidEntry(f"未知状态：{status}")
+            cond.append(FaqEntry.status == status)
+        if origin:
+            cond.append(FaqEntry.origin == origin)
+        if stale is not None:
+            cond.append(FaqEntry.stale == stale)
+        if q:
+            like = f"%{normalize(q).strip()}%"
+            cond.append(or_(FaqEntry.normalized.like(like), FaqEntry.answer_text.like(f"%{q}%")))
+        with self.store.reading() as s:
+            total = int(s.execute(select(func.count(FaqEntry.id)).where(*cond)).scalar_one())
+            rows = s.scalars(select(FaqEntry).where(*cond)
+                             .order_by(FaqEntry.updated_at.desc(), FaqEntry.id)
+                             .limit(max(0, min(limit, 500))).offset(max(0, offset))).all()
+            return [entry_dict(e) for e in rows], total
+
+    def all(self) -> list[dict[str, Any]]:
+        with self.store.reading() as s:
+            return [entry_dict(e) for e in s.scalars(
+                select(FaqEntry).order_by(FaqEntry.created_at, FaqEntry.id))]
+
+    def servable(self) -> list[dict[str, Any]]:
+        """Published entries whose citations still hold: what chat may answer from."""
+        with self.store.reading() as s:
+            return [entry_dict(e) for e in s.scalars(
+                select(FaqEntry).where(FaqEntry.status == "published",
+                                       FaqEntry.stale.is_(False)).order_by(FaqEntry.id))]
+
+    def active_keys(self, exclude: str | None = None) -> set[str]:
+        """Question keys (question + paraphrases) of entries not retired or rejected."""
+        with self.store.reading() as s:
+            return self._active_keys(s, exclude)
+
+    def audit(self, entry_id: str) -> list[dict[str, Any]]:
+        with self.store.reading() as s:
+            self._row(s, entry_id)
+            return [{"officer": a.officer, "action": a.action, "version": a.version,
+                     "changes": a.changes, "at": a.at.isoformat()}
+                    for a in s.scalars(select(FaqAudit).where(FaqAudit.entry_id == entry_id)
+                                       .order_by(FaqAudit.id))]
+
+    # ---- writes ----------------------------------------------------------------------
+
+    def create(self, fields: Mapping[str, Any], *, officer: str, policies: Mapping[str, Policy],
+               origin: str = "manual", status: str = "draft",
+               evidence: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self.create_many([fields], officer=officer, policies=policies, origin=origin,
+                                status=status, evidence=[evidence or {}])[0]
+
+    def create_many(self, items: Sequence[Mapping[str, Any]], *, officer: str,
+                    policies: Mapping[str, Policy], origin: str = "manual",
+                    status: str = "draft", evidence: Sequence[Mapping[str, Any]] = (),
+                    statuses: Sequence[str] = (), origins: Sequence[str] = ()
+                    ) -> list[dict[str, Any]]:
+        """Insert entries all-or-nothing (a duplicate question aborts the whole batch).
+        ``statuses`` / ``origins``: per item, overriding ``status`` / ``origin``."""
+        cleaned = []
+        for i, fields in enumerate(items):
+            st = statuses[i] if i < len(statuses) else status
+            og = origins[i] if i < len(origins) else origin
+            if og not in ORIGINS:
+                raise InvalidEntry(f"未知来源：{og}")
+            f = clean_fields({"paraphrases": [], "answer_text": "", "citations": [], **fields},
+                             policies)
+            if "question" not in f:
+                raise InvalidEntry("问题不能为空")
+            if st not in STATUSES:
+                raise InvalidEntry(f"未知状态：{st}")
+            if st == "published" and not f["citations"]:
+                raise InvalidEntry("发布的条目必须引用政策原文")
+            cleaned.append((f, st, og, dict(evidence[i]) if i < len(evidence) else {}))
+        now = utcnow()
+        out = []
+        with self.store.writing() as s:
+            taken = self._active_keys(s)
+            for f, st, og, ev in cleaned:
+                keys = {question_key(f["question"]), *map(question_key, f["paraphrases"])}
+                dup = keys & taken
+                if dup and st not in INACTIVE:
+                    raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
+                taken |= keys
+                e = FaqEntry(id=uuid.uuid4().hex, question=f["question"],
+                             normalized=question_key(f["question"]),
+                             paraphrases=f["paraphrases"], answer_text=f["answer_text"],
+                             citations=f["citations"], status=st, version=1, stale=False,
+                             stale_reason="", origin=og, evidence=ev, created_by=officer,
+                             updated_by=officer, created_at=now, updated_at=now)
+                s.add(e)
+                s.flush()
+                s.add(FaqAudit(entry_id=e.id, officer=officer, action="create", version=1,
+                               changes={k: [None, v] for k, v in f.items()} | {
+                                   "status": [None, st]}, at=now))
+                out.append(entry_dict(e))
+        return out
+
+    def edit(self, entry_id: str, version: int, fields: Mapping[str, Any], *, officer: str,
+             policies: Mapping[str, Policy]) -> dict[str, Any]:
+        """Change question/paraphrases/answer/citations. Editing a published entry sends
+        it back to review (only reviewed text is served); valid citations clear ``stale``."""
+        unknown = set(fields) - set(EDITABLE)
+        if unknown:
+            raise InvalidEntry(f"不能修改的字段：{', '.join(sorted(unknown))}")
+        f = clean_fields(fields, policies)
+        with self.store.writing() as s:
+            e = self._row(s, entry_id)
+            self._check_version(e, version)
+            if e.status in INACTIVE:
+                raise InvalidEntry(f"条目状态为{e.status}，请先转回草稿再修改")
+            changes = {k: [getattr(e, k), v] for k, v in f.items() if getattr(e, k) != v}
+            if "question" in f:
+                keys = {question_key(f["question"]),
+                        *map(question_key, f.get("paraphrases", e.paraphrases))}
+                dup = keys & self._active_keys(s, exclude=entry_id)
+                if dup:
+                    raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
+            values: dict[str, Any] = dict(f)
+            if "question" in f:
+                values["normalized"] = question_key(f["question"])
+            if e.status == "published" and changes:
+                values["status"] = "in_review"
+                changes["status"] = ["published", "in_review"]
+            if e.stale and not stale_reason(policies, f.get("citations", e.citations)):
+                values.update(stale=False, stale_reason="")
+                changes["stale"] = [True, False]
+            return self._apply(s, e, version, values, changes, officer, "edit")
+
+    def transition(self, entry_id: str, version: int, to: str, *, officer: str,
+                   policies: Mapping[str, Policy], note: str = "") -> dict[str, Any]:
+        if to not in STATUSES:
+            raise InvalidEntry(f"未知状态：{to}")
+        with self.store.writing() as s:
+            e = self._row(s, entry_id)
+            self._check_version(e, version)
+            if to not in TRANSITIONS[e.status]:
+                raise InvalidEntry(f"不能从{e.status}变为{to}")
+            values: dict[str, Any] = {"status": to}
+            changes: dict[str, Any] = {"status": [e.status, to]}
+            if to == "published":
+                if not e.citations:
+                    raise InvalidEntry("发布前须引用政策原文（citations）")
+                reason = stale_reason(policies, e.citations)
+                if reason:
+                    raise InvalidEntry(f"引用与现行政策原文不符，不能发布：{reason}")
+                if e.stale:
+                    values.update(stale=False, stale_reason="")
+                    changes["stale"] = [True, False]
+            if to == "draft" and e.status in INACTIVE:
+                dup = ({e.normalized, *map(question_key, e.paraphrases)}
+                       & self._active_keys(s, exclude=entry_id))
+                if dup:
+                    raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
+            if note:
+                changes["note"] = [None, note[:500]]
+            return self._apply(s, e, version, values, changes, officer, f"to_{to}")
+
+    def flag_stale(self, policies: Mapping[str, Policy]) -> list[str]:
+        """After a rebuild: entries whose quotes no longer hold are taken out of serving.
+
+        They stay flagged until an officer edits or republishes them with valid quotes.
+        """
+        flagged = []
+        with self.store.writing() as s:
+            for e in s.scalars(select(FaqEntry).where(FaqEntry.stale.is_(False),
+                                                      FaqEntry.status.notin_(INACTIVE))):
+                reason = stale_reason(policies, e.citations)
+                if reason:
+                    self._apply(s, e, e.version, {"stale": True, "stale_reason": reason},
+                                {"stale": [False, True], "stale_reason": ["", reason]},
+                                SYSTEM, "stale")
+                    flagged.append(e.id)
+        return flagged
+
+    # ---- internals -------------------------------------------------------------------
+
+    @staticmethod
+    def _row(s: Session, entry_id: str) -> FaqEntry:
+        e = s.get(FaqEntry, entry_id)
+        if e is None:
+            raise NotFound(f"问答库条目不存在：{entry_id}")
+        return e
+
+    @staticmethod
+    def _check_version(e: FaqEntry, version: int) -> None:
+        if e.version != version:
+            raise Conflict(f"条目已被他人修改（当前版本 {e.version}，你提交的是 {version}），"
+                           "请刷新后再改")
+
+    @staticmethod
+    def _active_keys(s: Session, exclude: str | None = None) -> set[str]:
+        keys: set[str] = set()
+        for eid, norm, paras in s.execute(select(FaqEntry.id, FaqEntry.normalized,
+                                                 FaqEntry.paraphrases)
+                                          .where(FaqEntry.status.notin_(INACTIVE))):
+            if eid != exclude:
+                keys.add(norm)
+                keys.update(question_key(p) for p in paras)
+        return keys
+
+    @staticmethod
+    def _apply(s: Session, e: FaqEntry, version: int, values: dict[str, Any],
+               changes: dict[str, Any], officer: str, action: str) -> dict[str, Any]:
+        """Conditional UPDATE on the version read, plus its audit row, in ``s``."""
+        now = utcnow()
+        res = s.execute(update(FaqEntry)
+                        .where(FaqEntry.id == e.id, FaqEntry.version == version)
+                        .values(**values, version=version + 1, updated_by=officer,
+                                updated_at=now)
+                        .execution_options(synchronize_session=False))
+        if getattr(res, "rowcount", 0) != 1:
+            raise Conflict("条目已被他人修改，请刷新后再改")
+        s.add(FaqAudit(entry_id=e.id, officer=officer, action=action, version=version + 1,
+                       changes=_jsonable(changes), at=now))
+        s.flush()
+        s.refresh(e)
+        return entry_dict(e)
+
+
+def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
+        return list(v) if isinstance(v, tuple) else v
+    return {k: [conv(a), conv(b)] for k, (a, b) in changes.items()}
+
+
+def keys_of(entries: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Question keys of entry dicts (for import duplicate checks)."""
+    out: set[str] = set()
+    for e in entries:
+        out.add(question_key(str(e.get("question", ""))))
+        out.update(question_key(str(p)) for p in e.get("paraphrases", []))
+    return out
