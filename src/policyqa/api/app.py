@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from policyqa.api.ratelimit import RateLimiter
 from policyqa.errors import (
     ConfigError,
+    Conflict,
     CorpusError,
     IndexStoreError,
     InvalidQuestion,
@@ -29,6 +30,8 @@ from policyqa.errors import (
     NotFound,
     PolicyQAError,
 )
+from policyqa.faq.model import InvalidEntry
+from policyqa.faq.officers import OfficerError, Unauthorized
 from policyqa.settings import Settings
 
 log = logging.getLogger("policyqa.api")
@@ -36,6 +39,10 @@ log = logging.getLogger("policyqa.api")
 # The one table from the error hierarchy to HTTP status codes.
 ERROR_STATUS: list[tuple[type[PolicyQAError], int]] = [
     (InvalidQuestion, 422),
+    (InvalidEntry, 422),
+    (Unauthorized, 401),
+    (Conflict, 409),
+    (OfficerError, 409),
     (NotFound, 404),
     (ModelError, 503),
     (IndexStoreError, 503),
@@ -69,6 +76,7 @@ class AppState:
     settings: Settings
     limiter: RateLimiter
     chat: Any = None  # ChatService once loaded
+    faq: Any = None  # FaqService (officer side) once loaded
     error: str = ""
     ready: threading.Event = field(default_factory=threading.Event)
 
@@ -80,7 +88,9 @@ class AppState:
 
 def _load(state: AppState, loader: Callable[[Settings], Any]) -> None:
     try:
-        state.chat = loader(state.settings)
+        loaded = loader(state.settings)
+        # A loader returns the chat service, or (chat, officer-side FAQ service).
+        state.chat, state.faq = loaded if isinstance(loaded, tuple) else (loaded, None)
         state.ready.set()
         log.info("policyqa ready")
     except Exception as e:  # reported on /readyz, the process stays up for /healthz
@@ -96,12 +106,22 @@ def open_store(settings: Settings) -> Any:
 
 
 def default_loader(settings: Settings) -> Any:
-    """Open the index (building it if missing), the database, and the chat service."""
+    """Open the index (building it if missing), the database, the 问答库 and the chat.
+
+    The 问答库's quotes are checked against the index just opened (it may have been
+    rebuilt): entries that no longer hold are flagged stale and not served.
+    """
     from policyqa.chat import ChatService
+    from policyqa.faq.service import FaqService
     from policyqa.service import PolicyQA
 
     qa = PolicyQA.open(settings, progress=lambda m: log.info(m))
-    return ChatService(qa, open_store(settings))
+    store = open_store(settings)
+    faq = FaqService(qa, store)
+    stale = faq.start()
+    if stale:
+        log.warning("问答库: %d entries flagged stale after the corpus changed", len(stale))
+    return ChatService(qa, store, faq.matcher), faq
 
 
 def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_loader,
@@ -128,7 +148,11 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
     @app.exception_handler(PolicyQAError)
     async def _domain_error(request: Request, exc: PolicyQAError) -> JSONResponse:
         code = 503 if isinstance(exc, NotReady) else status_for(exc)
-        return UTF8JSONResponse({"detail": str(exc)}, status_code=code)
+        body: dict[str, Any] = {"detail": str(exc)}
+        if isinstance(getattr(exc, "errors", None), list):  # import: every row problem
+            body["errors"] = exc.errors  # type: ignore[attr-defined]
+        headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+        return UTF8JSONResponse(body, status_code=code, headers=headers)
 
     from policyqa.api.routes import RateLimited
 
@@ -144,7 +168,10 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
         return UTF8JSONResponse({"detail": f"请求格式不正确（{fields}），请检查后重试。",
                              "errors": jsonable_errors(exc)}, status_code=422)
 
+    from policyqa.api.officer import router as officer_router
+
     app.include_router(router)
+    app.include_router(officer_router)
     if mount_ui:
         try:
             from policyqa.ui import mount

@@ -311,8 +311,6 @@ def validate_rows(rows: Sequence[Mapping[str, Any]], policies: Mapping[str, Poli
         cites, given = _citations(raw.get("citations"), policies, err)
         if status == "published" and not given:
             err("citations", "已发布的问答必须至少引用一条政策原文")
-        if status == "published" and not answer:
-            err("answer_text", "已发布的问答必须有答案")
         keys = [("question", "问题", q)] * bool(q) + [("paraphrases", "相似问法", p) for p in paras]
         for field, label, text in keys:
             key = question_key(text)

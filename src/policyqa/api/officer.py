@@ -1,0 +1,177 @@
+"""Officer endpoints (/api/v1/officer/...): the 问答库 workflow behind bearer tokens.
+
+Every route depends on :func:`current_officer`, so none is reachable without a
+valid, unrevoked token; the officer's name is passed down and written into the
+audit trail. Tokens are never logged or echoed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from policyqa.api.routes import State
+from policyqa.faq.io import MAX_IMPORT_BYTES
+from policyqa.faq.model import MAX_ANSWER, MAX_CITATIONS, MAX_PARAPHRASES, MAX_QUESTION
+from policyqa.faq.officers import Unauthorized, authenticate
+
+router = APIRouter(prefix="/api/v1/officer", tags=["officer"])
+_bearer = HTTPBearer(auto_error=False)
+Status = Literal["draft", "in_review", "published", "retired", "rejected"]
+
+
+async def current_officer(state: State, cred: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    if cred is None or cred.scheme.lower() != "bearer":
+        raise Unauthorized("需要工作人员令牌（Authorization: Bearer …）")
+    store = state.service().store
+    return await run_in_threadpool(authenticate, store, cred.credentials)
+
+
+Officer = Annotated[str, Depends(current_officer)]
+
+
+def _faq(state: Any) -> Any:
+    state.service()  # 503 while loading
+    return state.faq
+
+
+class CitationIn(BaseModel):
+    doc_id: str | None = Field(None, max_length=100)
+    doc_no: str | None = Field(None, max_length=100)
+    article: int = Field(ge=0, le=10_000)
+    quote: str = Field(min_length=1, max_length=MAX_ANSWER)
+
+
+class EntryIn(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    paraphrases: list[Annotated[str, Field(max_length=MAX_QUESTION)]] = Field(
+        default_factory=list, max_length=MAX_PARAPHRASES)
+    answer_text: str = Field("", max_length=MAX_ANSWER)
+    citations: list[CitationIn] = Field(default_factory=list, max_length=MAX_CITATIONS)
+
+
+class EntryEdit(BaseModel):
+    version: int = Field(ge=1)
+    question: str | None = Field(None, min_length=1, max_length=MAX_QUESTION)
+    paraphrases: list[Annotated[str, Field(max_length=MAX_QUESTION)]] | None = Field(
+        None, max_length=MAX_PARAPHRASES)
+    answer_text: str | None = Field(None, max_length=MAX_ANSWER)
+    citations: list[CitationIn] | None = Field(None, max_length=MAX_CITATIONS)
+
+
+class TransitionIn(BaseModel):
+    version: int = Field(ge=1)
+    to: Status
+    note: str = Field("", max_length=500)
+
+
+class DraftIn(BaseModel):
+    """Exactly one source: a clause (doc_no or doc_id + article), a topic, or the logs."""
+
+    doc_no: str | None = Field(None, max_length=100)
+    doc_id: str | None = Field(None, max_length=100)
+    article: int | None = Field(None, ge=0, le=10_000)
+    topic: str | None = Field(None, min_length=1, max_length=50)
+    source: Literal["logs"] | None = None
+    days: int = Field(30, ge=1, le=366)
+    min_count: int = Field(2, ge=1, le=1000)
+    limit: int = Field(5, ge=1, le=50)
+
+
+def _citations(cites: list[CitationIn] | None) -> list[dict[str, Any]] | None:
+    return None if cites is None else [c.model_dump() for c in cites]
+
+
+@router.get("/me")
+async def me(officer: Officer) -> dict[str, str]:
+    return {"name": officer}
+
+
+@router.post("/faq/drafts", status_code=201)
+async def drafts(body: DraftIn, state: State, officer: Officer) -> dict[str, Any]:
+    return await run_in_threadpool(_faq(state).draft, body.model_dump(), officer)
+
+
+@router.get("/faq")
+async def list_entries(state: State, officer: Officer, status: Status | None = None,
+                       origin: str | None = Query(None, max_length=16),
+                       stale: bool | None = None, q: str | None = Query(None, max_length=100),
+                       limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+                       ) -> dict[str, Any]:
+    items, total = await run_in_threadpool(
+        _faq(state).repo.search, status=status, origin=origin, stale=stale, q=q,
+        limit=limit, offset=offset)
+    return {"total": total, "items": items}
+
+
+@router.post("/faq", status_code=201)
+async def create_entry(body: EntryIn, state: State, officer: Officer) -> dict[str, Any]:
+    fields = body.model_dump()
+    fields["citations"] = _citations(body.citations)
+    return await run_in_threadpool(_faq(state).create, fields, officer)
+
+
+@router.get("/faq/export")
+async def export(state: State, officer: Officer,
+                 format: Literal["json", "csv", "xlsx"] = "json") -> Response:
+    from policyqa.faq.io import MEDIA_TYPES
+
+    data = await run_in_threadpool(_faq(state).export, format)
+    return Response(data, media_type=MEDIA_TYPES[format], headers={
+        "Content-Disposition": f'attachment; filename="policyqa-faq.{format}"'})
+
+
+@router.post("/faq/import")
+async def import_entries(request: Request, state: State, officer: Officer,
+                         format: Literal["json", "csv", "xlsx"] = "json") -> dict[str, Any]:
+    from policyqa.faq.model import InvalidEntry
+
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
+        raise InvalidEntry(f"导入文件过大（超过{MAX_IMPORT_BYTES // 1_000_000}MB）")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_IMPORT_BYTES:
+            raise InvalidEntry(f"导入文件过大（超过{MAX_IMPORT_BYTES // 1_000_000}MB）")
+    return await run_in_threadpool(_faq(state).import_, bytes(data), format, officer)
+
+
+@router.get("/faq/{entry_id}")
+async def get_entry(entry_id: str, state: State, officer: Officer) -> dict[str, Any]:
+    faq = _faq(state)
+    entry = await run_in_threadpool(faq.repo.get, entry_id)
+    entry["audit"] = await run_in_threadpool(faq.repo.audit, entry_id)
+    return entry
+
+
+@router.patch("/faq/{entry_id}")
+async def edit_entry(entry_id: str, body: EntryEdit, state: State, officer: Officer
+                     ) -> dict[str, Any]:
+    fields = body.model_dump(exclude_unset=True, exclude={"version"})
+    if "citations" in fields:
+        fields["citations"] = _citations(body.citations)
+    return await run_in_threadpool(_faq(state).edit, entry_id, body.version, fields, officer)
+
+
+@router.post("/faq/{entry_id}/transition")
+async def transition(entry_id: str, body: TransitionIn, state: State, officer: Officer
+                     ) -> dict[str, Any]:
+    return await run_in_threadpool(_faq(state).transition, entry_id, body.version, body.to,
+                                   officer, body.note)
+
+
+@router.get("/faq/{entry_id}/audit")
+async def audit(entry_id: str, state: State, officer: Officer) -> list[dict[str, Any]]:
+    return await run_in_threadpool(_faq(state).repo.audit, entry_id)
+
+
+@router.get("/stats")
+async def stats(state: State, officer: Officer, days: int = Query(30, ge=1, le=366)
+                ) -> dict[str, Any]:
+    return await run_in_threadpool(_faq(state).stats, days)

@@ -1,0 +1,156 @@
+"""The officer side, wired: drafting, workflow, serving view, import/export, insight.
+
+Every surface (officer API, CLI) goes through :class:`FaqService`, which keeps
+the chat's :class:`~policyqa.faq.match.FaqMatcher` in step with the database:
+whatever changes what may be served reloads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from policyqa.errors import Conflict
+from policyqa.faq.match import FaqMatcher
+from policyqa.faq.model import FaqDraft, InvalidEntry
+from policyqa.faq.repo import FaqRepo, entry_dict
+from policyqa.ingest.model import Policy
+from policyqa.service import PolicyQA
+from policyqa.store import Store
+from policyqa.store.insight import logged_turns, officer_stats
+
+
+class FaqService:
+    def __init__(self, qa: PolicyQA, store: Store, matcher: FaqMatcher | None = None) -> None:
+        self.qa = qa
+        self.store = store
+        self.repo = FaqRepo(store)
+        # Query-side embeddings through the retriever's cache: entry wordings that
+        # citizens also type are encoded once.
+        self.matcher = matcher or FaqMatcher(lambda t: qa.retriever.embed_query(t)[2])
+        self._drafter: Any = None
+
+    @property
+    def policies(self) -> Mapping[str, Policy]:
+        return self.qa.index.policies
+
+    def start(self) -> list[str]:
+        """At start-up (the index may just have been rebuilt): flag entries whose quotes
+        no longer hold, then load what may be served. Returns the flagged ids."""
+        flagged = self.repo.flag_stale(self.policies)
+        self.refresh()
+        return flagged
+
+    def refresh(self) -> None:
+        self.matcher.load(self.repo.servable())
+
+    # ---- drafting --------------------------------------------------------------------
+
+    def drafter(self) -> Any:
+        if self._drafter is None:
+            from policyqa.faq.draft import Drafter
+
+            self._drafter = Drafter(self.qa)
+        return self._drafter
+
+    def draft(self, request: Mapping[str, Any], officer: str) -> dict[str, Any]:
+        """Create draft entries from a clause, a topic or the logs (exactly one source)."""
+        limit = int(request.get("limit") or 5)
+        doc = request.get("doc_id") or request.get("doc_no")
+        if doc and request.get("article") is not None:
+            drafts = self.drafter().from_clause(str(doc), int(request["article"]), limit=limit)
+        elif request.get("topic"):
+            drafts = self.drafter().from_topic(str(request["topic"]), limit=limit)
+        elif request.get("source") == "logs":
+            from policyqa.faq.draft import LoggedQuestion
+
+            turns = [LoggedQuestion(q, n, st, bad) for q, n, st, bad in
+                     logged_turns(self.store, days=int(request.get("days") or 30))]
+            drafts = self.drafter().from_logs(turns, limit=limit,
+                                              min_count=int(request.get("min_count") or 2))
+        else:
+            raise InvalidEntry("请指定起草来源：{doc_no, article}、{topic} 或 {source: logs}")
+        return self._store_drafts(drafts, officer)
+
+    def _store_drafts(self, drafts: list[FaqDraft], officer: str) -> dict[str, Any]:
+        created, skipped = [], []
+        for d in drafts:
+            fields = {"question": d.question, "paraphrases": d.paraphrases,
+                      "answer_text": d.answer_text,
+                      "citations": [vars(c) for c in d.citations]}
+            try:
+                created.append(self.repo.create(fields, officer=officer, policies=self.policies,
+                                                origin=d.origin, evidence=d.evidence))
+            except Conflict as e:  # already in the 问答库: say so, do not fail the batch
+                skipped.append({"question": d.question, "reason": str(e)})
+        return {"created": created, "skipped": skipped}
+
+    # ---- workflow --------------------------------------------------------------------
+
+    def create(self, fields: Mapping[str, Any], officer: str) -> dict[str, Any]:
+        return self.repo.create(fields, officer=officer, policies=self.policies)
+
+    def edit(self, entry_id: str, version: int, fields: Mapping[str, Any], officer: str
+             ) -> dict[str, Any]:
+        before = self.repo.get(entry_id)
+        out = self.repo.edit(entry_id, version, fields, officer=officer, policies=self.policies)
+        if before["status"] == "published" or out["status"] == "published":
+            self.refresh()
+        return out
+
+    def transition(self, entry_id: str, version: int, to: str, officer: str, note: str = ""
+                   ) -> dict[str, Any]:
+        before = self.repo.get(entry_id)
+        out = self.repo.transition(entry_id, version, to, officer=officer,
+                                   policies=self.policies, note=note)
+        if "published" in (before["status"], out["status"]):
+            self.refresh()
+        return out
+
+    # ---- import / export -------------------------------------------------------------
+
+    def export(self, fmt: str) -> bytes:
+        from policyqa.faq.io import export_entries
+
+        return export_entries(self.repo.all(), fmt)
+
+    def import_(self, data: bytes, fmt: str, officer: str) -> dict[str, Any]:
+        """Validate every row; insert all or nothing. Errors -> ImportRejected (422)."""
+        from policyqa.faq.io import parse_import, validate_rows
+
+        rows = parse_import(data, fmt)
+        good, errors = validate_rows(rows, self.policies, self.repo.active_keys())
+        if errors:
+            raise ImportRejected([vars(e) for e in errors], len(rows))
+        items = [{"question": r.question, "paraphrases": r.paraphrases,
+                  "answer_text": r.answer_text, "citations": [vars(c) for c in r.citations]}
+                 for r in good]
+        created = self.repo.create_many(items, officer=officer, policies=self.policies,
+                                        statuses=[r.status for r in good],
+                                        origins=[r.origin for r in good])
+        if any(e["status"] == "published" for e in created):
+            self.refresh()
+        return {"imported": len(created), "ids": [e["id"] for e in created]}
+
+    # ---- insight ---------------------------------------------------------------------
+
+    def stats(self, days: int = 30) -> dict[str, Any]:
+        out = officer_stats(self.store, days)
+        entries = self.repo.all()
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e["status"]] = counts.get(e["status"], 0) + 1
+        out["faq"] = {"by_status": counts, "stale": sum(e["stale"] for e in entries),
+                      "serving": len(self.matcher)}
+        return out
+
+
+class ImportRejected(InvalidEntry):
+    """An import with row errors: nothing was imported; ``errors`` lists every problem."""
+
+    def __init__(self, errors: list[dict[str, Any]], rows: int) -> None:
+        super().__init__(f"导入未执行：{len(errors)}处错误（共{rows}行），请修改后重新导入")
+        self.errors = errors
+
+
+__all__ = ["FaqService", "ImportRejected", "entry_dict"]

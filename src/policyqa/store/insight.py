@@ -1,0 +1,72 @@
+"""What officers read from the conversation record: their to-do list.
+
+Questions per day, refusal rate, 差评, the most asked unanswered questions, and
+the raw turns the FAQ drafter clusters. Read-only queries over :class:`Store`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from policyqa.store.models import Feedback, Turn, utcnow
+from policyqa.store.repo import BAD_RATING, Store
+
+
+def _since(days: int) -> datetime:
+    return utcnow() - timedelta(days=max(1, days))
+
+
+def questions_per_day(store: Store, days: int = 30) -> list[dict[str, Any]]:
+    """Per UTC day: questions, answered, refused (days without questions are omitted)."""
+    out: dict[str, dict[str, Any]] = {}
+    with store.reading() as s:
+        rows = s.execute(select(Turn.created_at, Turn.status)
+                         .where(Turn.created_at >= _since(days)))
+        for at, status in rows:
+            day = at.date().isoformat()
+            d = out.setdefault(day, {"day": day, "questions": 0, "answered": 0, "refused": 0})
+            d["questions"] += 1
+            d[status] += 1
+    return [out[k] for k in sorted(out)]
+
+
+def top_unanswered(store: Store, limit: int = 20, days: int = 30) -> list[dict[str, Any]]:
+    """Refused questions, most asked first (by normalised text), with an example wording."""
+    n = func.count(Turn.id).label("n")
+    q = (select(Turn.normalized, n, func.min(Turn.question), func.max(Turn.created_at))
+         .where(Turn.status == "refused", Turn.created_at >= _since(days))
+         .group_by(Turn.normalized).order_by(n.desc(), Turn.normalized)
+         .limit(max(0, limit)))
+    with store.reading() as s:
+        return [{"question": ex, "normalized": norm, "count": int(cnt),
+                 "last_asked": last.isoformat() if last else None}
+                for norm, cnt, ex, last in s.execute(q)]
+
+
+def logged_turns(store: Store, days: int = 30, limit: int = 5000
+                 ) -> list[tuple[str, str, str, bool]]:
+    """(question, normalized, status, rated 差评) of recent turns, for FAQ drafting."""
+    latest = (select(Feedback.answer_id, func.max(Feedback.id).label("fid"))
+              .group_by(Feedback.answer_id).subquery())
+    bad = (select(latest.c.answer_id).join(Feedback, Feedback.id == latest.c.fid)
+           .where(Feedback.rating <= BAD_RATING))
+    q = (select(Turn.question, Turn.normalized, Turn.status, Turn.id.in_(bad))
+         .where(Turn.created_at >= _since(days))
+         .order_by(Turn.created_at.desc()).limit(max(0, limit)))
+    with store.reading() as s:
+        return [(str(a), str(b), str(c), bool(d)) for a, b, c, d in s.execute(q)]
+
+
+def officer_stats(store: Store, days: int = 30) -> dict[str, Any]:
+    totals = store.stats()
+    asked = totals["turns"]
+    return {
+        "totals": totals,
+        "refusal_rate": round(totals["refused"] / asked, 4) if asked else 0.0,
+        "questions_per_day": questions_per_day(store, days),
+        "bad_ratings": store.bad_ratings(limit=50),
+        "top_unanswered": top_unanswered(store, limit=20, days=days),
+    }

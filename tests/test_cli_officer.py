@@ -1,0 +1,83 @@
+"""``policyqa officer`` / ``policyqa faq`` and the stale check of ``policyqa index``,
+in process through click's CliRunner, on a private copy of the real corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from policyqa.cli import main
+from policyqa.faq.officers import authenticate
+from policyqa.faq.repo import FaqRepo
+from policyqa.service import PolicyQA
+from policyqa.settings import Settings
+from policyqa.store import Store
+
+
+def run(args: list[str], corpus: Path, index: Path, data: Path, model: Path) -> Result:
+    env = {"POLICYQA_CORPUS_DIR": str(corpus), "POLICYQA_INDEX_DIR": str(index),
+           "POLICYQA_MODEL_DIR": str(model), "POLICYQA_DATA_DIR": str(data)}
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=True)
+
+
+def test_officer_tokens_from_the_cli(settings: Settings, tmp_path: Path) -> None:
+    def cli(*args: str) -> Result:
+        return run(list(args), settings.corpus_dir, settings.index_dir, tmp_path,
+                   settings.model_dir)
+
+    r = cli("officer", "add", "li")
+    assert r.exit_code == 0, r.output
+    token = r.stdout.strip()
+    assert token.startswith("pqa_") and "not stored" in r.stderr
+    store = Store.open(Settings(data_dir=tmp_path))
+    assert authenticate(store, token) == "li"
+    again = cli("officer", "add", "li")
+    assert again.exit_code == 2 and again.stderr.startswith("错误 / error:")
+    assert "active" in cli("officer", "list").stdout
+    assert cli("officer", "revoke", "li").exit_code == 0
+    assert "revoked" in cli("officer", "list").stdout
+    assert cli("officer", "revoke", "nobody").exit_code == 2
+
+
+def test_index_rebuild_flags_changed_quotes_and_faq_round_trip(
+        settings: Settings, qa: PolicyQA, corpus_copy: Path, tmp_path: Path) -> None:
+    index, data = tmp_path / "index", tmp_path / "data"
+    model = settings.model_dir
+    assert run(["index"], corpus_copy, index, data, model).exit_code == 0
+    policy = next(iter(qa.index.policies.values()))
+    quote = policy.article(10).sentence(2).text
+    assert "一次性扩岗补助" in quote
+    repo = FaqRepo(Store.open(Settings(data_dir=data)))
+    e = repo.create({"question": "招应届生有补助吗", "citations": [
+        {"doc_id": policy.doc_id, "article": 10, "quote": quote}]}, officer="li",
+        policies=qa.index.policies)
+    repo.transition(e["id"], 1, "in_review", officer="li", policies=qa.index.policies)
+    repo.transition(e["id"], 2, "published", officer="li", policies=qa.index.policies)
+
+    out = tmp_path / "faq.json"
+    r = run(["faq", "export", "--format", "json", "--out", str(out)], corpus_copy, index, data,
+            model)
+    assert r.exit_code == 0, r.output
+    exported = json.loads(out.read_text("utf-8"))["entries"]
+    assert [x["question"] for x in exported] == ["招应届生有补助吗"]
+    other = tmp_path / "other"
+    r = run(["faq", "import", str(out), "--officer", "wang"], corpus_copy, index, other, model)
+    assert r.exit_code == 0 and "imported 1" in r.stdout, r.output
+    got = FaqRepo(Store.open(Settings(data_dir=other))).all()
+    assert [(x["question"], x["status"], x["created_by"]) for x in got] == [
+        ("招应届生有补助吗", "published", "cli:wang")]
+
+    # A revision of the document amends the quoted sentence; the rebuild flags the entry.
+    src = next(corpus_copy.glob("*.txt"))
+    src.write_text(src.read_text("utf-8").replace("一次性扩岗补助", "一次性吸纳就业补贴"), "utf-8")
+    r = run(["index"], corpus_copy, index, data, model)
+    assert r.exit_code == 0, r.output
+    assert "1 entries flagged stale" in r.stderr and e["id"] in r.stderr
+    flagged = repo.get(e["id"])
+    assert flagged["stale"] and flagged["status"] == "published" and repo.servable() == []
+    # nothing else changed: checking again flags nothing
+    r = run(["faq", "check"], corpus_copy, index, data, model)
+    assert r.exit_code == 0 and json.loads(r.stdout.strip().splitlines()[-1]) == {
+        "flagged_stale": []}
