@@ -265,3 +265,28 @@ def test_stats(env: tuple[TestClient, str]) -> None:
     assert answered["answer_id"] in [b["answer_id"] for b in s["bad_ratings"]]
     assert "养老金每个月能领多少？" in [u["question"] for u in s["top_unanswered"]]
     assert set(s["faq"]) == {"by_status", "stale", "serving"}
+
+
+def test_parallel_officers_over_http(env: tuple[TestClient, str]) -> None:
+    """Several officers edit the same entry at once through the API: one wins, the others
+    get 409, and the entry holds exactly the winner's text (no lost or mixed write)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    c, token = env
+    store = c.app.state.policyqa.chat.store  # type: ignore[attr-defined]
+    tokens = [add_officer(store, f"par{uuid.uuid4().hex[:6]}") for _ in range(6)]
+    e = c.post(f"{OFFICER}/faq", headers=auth(token),
+               json={"question": f"并发测试{uuid.uuid4().hex[:6]}"}).json()
+
+    def edit(i: int) -> tuple[int, int]:
+        r = c.patch(f"{OFFICER}/faq/{e['id']}", headers=auth(tokens[i]),
+                    json={"version": 1, "answer_text": f"第{i}位"})
+        return i, r.status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(edit, range(6)))
+    winners = [i for i, code in codes if code == 200]
+    assert len(winners) == 1 and sorted(code for _, code in codes) == [200] + [409] * 5
+    final = c.get(f"{OFFICER}/faq/{e['id']}", headers=auth(token)).json()
+    assert final["version"] == 2 and final["answer_text"] == f"第{winners[0]}位"
+    assert [a["action"] for a in final["audit"]] == ["create", "edit"]
