@@ -21,24 +21,17 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from policyqa.faq.model import (
-    MAX_ANSWER,
-    MAX_CITATIONS,
-    MAX_PARAPHRASES,
-    MAX_QUESTION,
-    ORIGINS,
-    STATUSES,
-    FaqCitation,
     InvalidEntry,
-    check_citation,
-    question_key,
 )
-from policyqa.ingest.model import Policy
+from policyqa.faq.validate import ImportRow, RowError, validate_rows
+
+__all__ = ["FORMATS", "KEYS", "MAX_IMPORT_BYTES", "MEDIA_TYPES", "ImportRow", "RowError",
+           "export_entries", "parse_import", "validate_rows"]
 
 FORMATS = ("json", "csv", "xlsx")
 MEDIA_TYPES: dict[str, str] = {
@@ -51,29 +44,10 @@ KEYS = ("id", "question", "paraphrases", "answer_text", "citations", "status", "
         "stale", "stale_reason", "origin", "created_by", "updated_by", "created_at",
         "updated_at")
 FILE_FORMAT, FILE_VERSION, SHEET = "policyqa-faq", 1, "问答库"
-INACTIVE = ("retired", "rejected")  # may repeat an active question, as the repository allows
 _TOO_MANY = f"一次最多导入 {MAX_IMPORT_ROWS} 条，请分批导入"
 _GUARDED = ("=", "+", "-", "@", "'")
 _WIDTHS = dict(zip(KEYS, (34, 36, 36, 60, 60, 11, 8, 8, 24, 9, 12, 12, 26, 26), strict=True))
 _WRAPPED = ("question", "paraphrases", "answer_text", "citations", "stale_reason")
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    field: str
-    message: str  # Chinese, shown to the officer as is
-
-
-@dataclass
-class ImportRow:
-    row: int
-    question: str
-    paraphrases: list[str]
-    answer_text: str
-    citations: list[FaqCitation]
-    status: str
-    origin: str
 
 
 # ---- export ----------------------------------------------------------------------------
@@ -270,122 +244,3 @@ def _decode(key: str, v: Any) -> Any:
         except (TypeError, ValueError):
             return v
     return ([] if key == "citations" else "") if v is None or v == "" else v
-
-
-# ---- import: checking ------------------------------------------------------------------
-
-_Err = Callable[[str, str], None]
-
-
-def validate_rows(rows: Sequence[Mapping[str, Any]], policies: Mapping[str, Policy],
-                  existing_questions: Collection[str]
-                  ) -> tuple[list[ImportRow], list[RowError]]:
-    """Check every row: the rows without problems, and *all* problems (none = importable).
-
-    ``existing_questions`` are ``question_key``s of the active stored entries. A repeated
-    question or paraphrase is reported on the later row; rows with an inactive status
-    (retired/rejected) may repeat one, as the repository allows.
-    """
-    taken, first_row = set(existing_questions), dict[str, int]()
-    good: list[ImportRow] = []
-    errors: list[RowError] = []
-    for i, raw in enumerate(rows, 1):
-        n = raw.get("row")
-        n = n if isinstance(n, int) and not isinstance(n, bool) else i
-        errs: list[RowError] = []
-
-        def err(field: str, message: str, n: int = n, errs: list[RowError] = errs) -> None:
-            errs.append(RowError(n, field, message))
-
-        q = _text(raw.get("question"), "question", "问题", err).strip()
-        if not q and not errs:  # (a wrong type was reported already)
-            err("question", "问题不能为空")
-        elif len(q) > MAX_QUESTION:
-            err("question", f"问题超过 {MAX_QUESTION} 字（{len(q)} 字）")
-        paras = _paraphrases(raw.get("paraphrases"), err)
-        answer = _text(raw.get("answer_text"), "answer_text", "答案", err).strip()
-        if len(answer) > MAX_ANSWER:
-            err("answer_text", f"答案超过 {MAX_ANSWER} 字（{len(answer)} 字）")
-        status = _choice(raw.get("status"), STATUSES, "draft", "status", "状态", err)
-        origin = _choice(raw.get("origin"), ORIGINS, "import", "origin", "来源", err)
-        cites, given = _citations(raw.get("citations"), policies, err)
-        if status == "published" and not given:
-            err("citations", "已发布的问答必须至少引用一条政策原文")
-        keys = [("question", "问题", q)] * bool(q) + [("paraphrases", "相似问法", p) for p in paras]
-        for field, label, text in keys:
-            key = question_key(text)
-            if status not in INACTIVE and key and key in taken:
-                where = f"第 {first_row[key]} 行" if key in first_row else "问答库中已有的条目"
-                err(field, f"{label}「{text}」与{where}重复")
-        for _, _, text in keys:
-            taken.add(question_key(text))
-            first_row.setdefault(question_key(text), n)
-        errors += errs
-        if not errs:
-            good.append(ImportRow(n, q, paras, answer, cites, status, origin))
-    return good, errors
-
-
-def _text(v: Any, field: str, label: str, err: _Err) -> str:
-    """A text cell; a number typed into a spreadsheet counts as text."""
-    if v is None or isinstance(v, str):
-        return v or ""
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        return str(v)
-    err(field, f"{label}必须是文字")
-    return ""
-
-
-def _paraphrases(v: Any, err: _Err) -> list[str]:
-    items = v.splitlines() if isinstance(v, str) else [] if v is None else v
-    if not isinstance(items, list):
-        err("paraphrases", "相似问法必须是列表（表格中每行一个）")
-        return []
-    out = list(dict.fromkeys(
-        p for p in (_text(p, "paraphrases", "相似问法", err).strip() for p in items) if p))
-    if len(out) > MAX_PARAPHRASES:
-        err("paraphrases", f"相似问法最多 {MAX_PARAPHRASES} 条（有 {len(out)} 条）")
-    for p in out:
-        if len(p) > MAX_QUESTION:
-            err("paraphrases", f"相似问法超过 {MAX_QUESTION} 字：「{p[:20]}…」")
-    return out
-
-
-def _choice(v: Any, allowed: Sequence[str], default: str, field: str, label: str,
-            err: _Err) -> str:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return default
-    if isinstance(v, str) and v.strip().lower() in allowed:
-        return v.strip().lower()
-    err(field, f"{label}无效：{v!r}（可选：{'、'.join(allowed)}）")
-    return default
-
-
-def _citations(v: Any, policies: Mapping[str, Policy], err: _Err
-               ) -> tuple[list[FaqCitation], int]:
-    """The checked citations, and how many the row gave (valid or not)."""
-    if isinstance(v, str) and v.strip():
-        try:
-            v = json.loads(v)
-        except (ValueError, RecursionError):
-            err("citations", "引用不是有效的 JSON 数组")
-            return [], 0
-    v = [] if v is None or v == "" else v
-    if not isinstance(v, list):
-        err("citations", "引用必须是列表（JSON 数组）")
-        return [], 0
-    if len(v) > MAX_CITATIONS:
-        err("citations", f"引用最多 {MAX_CITATIONS} 条（有 {len(v)} 条）")
-    out: list[FaqCitation] = []
-    for k, c in enumerate(v, 1):
-        art = c.get("article") if isinstance(c, Mapping) else None
-        if not isinstance(c, Mapping):
-            err("citations", f"第 {k} 条引用格式不对（应含 doc_id、article、quote）")
-        elif isinstance(art, bool) or (isinstance(art, float) and not art.is_integer()):
-            err("citations", f"第 {k} 条引用：条款编号无效：{art!r}")
-        else:
-            try:
-                out.append(check_citation(policies, c))
-            except InvalidEntry as e:
-                err("citations", f"第 {k} 条引用：{e}")
-    return out, len(v)

@@ -1,0 +1,152 @@
+"""Wording rules of the FAQ drafter: sentence frames, everyday words, rewordings.
+
+Split from :mod:`policyqa.faq.draft` so the rules (data and small pure functions) can be
+read apart from the pipeline that verifies every wording they produce.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from policyqa.text import cjk_bigrams, load_terms, normalize
+
+PIECE = r"[^,，;；。:：]"  # a character inside one clause piece (pieces end at commas)
+SEP = re.compile(r"[,，;；:：]")
+START = r"(?:^|(?<=[,，;；:：]))"
+FRAMES: tuple[tuple[str, int, re.Pattern[str], tuple[str, ...]], ...] = (  # kind, rank, form
+    ("grant", 0, re.compile(rf"(?:对(?P<x>{PIECE}+?)的(?P<y>{PIECE}{{0,10}}?)[,，]?)?"
+                            rf"{PIECE}*?(?:给予|予以)"
+                            rf"(?P<z>{PIECE}{{0,16}}?(?:补贴|补助|奖励|津贴|奖补|资助))"),
+     ("{s}有什么{k}？", "{s}能领{z}吗？", "请问{s}能不能享受{z}？", "{s}有没有{z}？",
+      "{z}怎么申请？")),
+    ("can", 1, re.compile(rf"{START}(?P<y>{PIECE}*?)(?<![认许不宁])可(?:以)?(?![能持靠见])"
+                          rf"(?P<x>{PIECE}{{2,}})"),
+     ("{y}可以{x}吗？", "{y}能不能{x}？", "请问{y}能{x}吗？", "{y}可不可以{x}？")),
+    ("norm", 1, re.compile(rf"{START}(?P<y>{PIECE}*?)(?:不低于|不少于|不高于|不超过|至少|"
+                           r"\d+(?:\.\d+)?[%％]以上|应当?占)"),
+     ("{y}有什么要求？", "{y}有什么标准？", "对{y}有没有规定？", "请问{y}是怎么规定的？")),
+    ("define", 3, re.compile(r"“(?P<z>[^“”]{2,12})”"),
+     ("什么是“{z}”？", "“{z}”是什么意思？", "请问{z}指的是什么？", "{z}是怎么回事？")),
+    ("support", 3, re.compile(rf"(?<!政策)支持(?![和与及或的等])(?P<x>{PIECE}{{4,}})"),
+     ("{x}有什么支持政策？", "政府支持{x}吗？", "请问{x}有没有扶持政策？", "{x}能得到哪些支持？")),
+    ("encourage", 4, re.compile(rf"鼓励(?![和与及或的等])(?P<x>{PIECE}{{4,}})"),
+     ("{x}有哪些鼓励措施？", "是否鼓励{x}？", "国家鼓励{x}吗？", "请问政策鼓励{x}吗？")),
+)
+HEADING = (("{h}有哪些措施？", "关于{h}有什么政策？", "{h}具体有哪些规定？", "请问{c}有什么政策？",
+             "{c}方面有哪些支持？"),  # a measure (支持企业…) / a subject (补贴标准)
+            ("关于{h}有什么规定？", "{h}是怎么规定的？", "请问{c}有哪些规定？",
+             "想了解一下{c}的规定"))
+TITLE = re.compile(r"[^，,。；;：:…、\d]{2,18}")  # a heading, not a whole sentence
+MODAL = re.compile(r"应当|应该|必须|可以|不得")
+META = (  # the front matter answers what the document is: 文号, date, issuers
+    ("《{t}》的文号是什么？", "{t}的发文字号是多少？", "请问这个文件的文号是多少？"),
+    ("《{t}》是什么时候印发的？", "{t}的成文日期是哪天？", "请问这个文件是哪天发的？"),
+    ("《{t}》是哪些部门发的？", "{t}的发文机关有哪些？", "请问这个文件是谁发的？"))
+RANK = {kind: rank for kind, rank, _, _ in FRAMES} | {"heading": 2, "meta": 0}
+LEAD_VERB = re.compile(r"^(?:大力|进一步|全面)?(?:支持|鼓励|加强|促进|推动|推进|推行|完善|强化|"
+                        r"打造|实施|建立健全|建立|健全|深化|落实)")
+DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+PAREN = re.compile(r"[（(][^（）()]*[）)]")
+FILLER = re.compile(r"按照有关规定|按规定|依法|符合条件的|相应|进一步|大力|持续|充分|积极|切实|"
+                     r"我市|我省|本市|本省|全市|全省|等(?:青年|人员|人才|单位|企业)$|^(?:对|保证|确保)")
+LIST_ETC = re.compile(r"(?:、[^、]{1,10}?)+等")  # A、B、C等X -> A等X
+CONJ = re.compile(r"[、或和及]")
+HEAD = re.compile(r"(?:生|人才|青年|职工|员工|工人|企业|公司|单位|机构|学校|院校|技师|高级工)$")
+ASKING = re.compile(r"吗|什么|怎么|哪|多少|是否|能否|如何|几|啥|咋")
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+VERBS = {"新招用": "招", "招用": "招"}  # everyday verbs synonyms.txt does not list
+GENERIC = frozenset("企业 政策 规定 我们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 "
+                     "是否 有关 相关 关于 一下 现在 公司 单位 员工 职工".split())
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(official -> everyday replacements, longest first; head nouns such as 技能人才).
+
+    The first citizen form listed replaces its official term only if it asks nothing and keeps
+    the term's head (same last character) — or, for two-character words, is another word (企业
+    -> 公司, not 补贴 -> 补助) — so 应届生 stands for 毕业年度高校毕业生 but 违约 never for 服务期.
+    Policy terms without such a form map to themselves, which keeps 小微企业 / 链主企业 whole.
+    """
+    text = resources.files("policyqa").joinpath("resources/synonyms.txt").read_text("utf-8")
+    table: dict[str, str] = {t: t for t in load_terms()}
+    for line in text.splitlines():
+        official, _, forms = (x.strip() for x in line.split("#", 1)[0].partition("|"))
+        if forms and CJK.fullmatch(official):
+            f = forms.split()[0]
+            fits = CJK.fullmatch(f) and not ASKING.search(f) and len(f) <= len(official)
+            table[official] = f if fits and (f[-1] == official[-1] if len(official) > 2 else
+                                             not set(f) & set(official)) else official
+            table.update({w: w for w in forms.split() if w not in table})  # already everyday
+    pairs = tuple(sorted((table | VERBS).items(), key=lambda kv: -len(kv[0])))
+    return pairs, tuple(t for t, _ in pairs if HEAD.search(t))
+
+
+def to_everyday(text: str) -> str:
+    """Official wording -> the words citizens use (left to right, longest term first)."""
+    pairs, out, i = lexicon()[0], [], 0
+    while i < len(text):
+        hit = next(((o, f) for o, f in pairs if text.startswith(o, i)), (text[i], text[i]))
+        out.append(hit[1])
+        i += len(hit[0])
+    return "".join(out)
+
+
+def last_term(phrase: str, heads_only: bool = True) -> str:
+    """The last dictionary term of a phrase (a head noun such as 技能人才 by default)."""
+    terms = lexicon()[1] if heads_only else [o for o, _ in lexicon()[0]]
+    return max(((phrase.rfind(t) + len(t), len(t), t) for t in terms if t in phrase),
+               default=(0, 0, ""))[2]
+
+
+def collapse(p: str) -> str:
+    """Keep the first of parallel items: 高校毕业生、技工院校毕业生到企业 -> 高校毕业生到企业;
+    毕业年度或登记失业离校2年内高校毕业生 -> 毕业年度高校毕业生 (modifiers of one head)."""
+    p, i, heads = LIST_ETC.sub("等", p), 0, lexicon()[1]
+    while m := CONJ.search(p, i):
+        k = m.start()
+        left, tail = p[:k], p[k + 1:]
+        cut = next((tail.find(left[-n:]) + n for n in (2, 1)
+                    if len(left) >= n and left[-n:] in tail), -1)
+        if cut < 0 and m.group() != "、":  # 或/和/及 between modifiers: up to the shared head
+            cut = min((j for j in (tail.find(h) for h in heads) if j > 0), default=-1)
+        elif cut < 0:  # A、B和C做… -> A做…; else drop up to 的, or to the end
+            cut = max((tail.find(c + h) + 1 + len(h) for c in "和及与" for h in heads
+                       if c + h in tail), default=tail.find("的") if "的" in tail else len(tail))
+        if cut < 0:
+            i = k + 1
+        else:
+            p, i = left + tail[cut:], k
+    return p
+
+
+def gist(phrase: str, plain: bool = False) -> str:
+    """A short (citizen-worded unless plain) form of a clause phrase; "" if none is left."""
+    p = collapse(FILLER.sub("", PAREN.sub("", phrase)).strip("，,的 "))
+    p = p if plain else to_everyday(p)
+    return p if 2 <= len(p) <= 24 else ""
+
+
+def content_bigrams(norm: str) -> set[str]:
+    return {g for g in cjk_bigrams(norm) if len(g) == 2 and g not in GENERIC}
+
+
+def wording_key(text: str) -> str:
+    """Identity of a wording: normalised, punctuation and spaces dropped."""
+    return re.sub(r"[\W_]+", "", normalize(text))
+
+
+def variants(q: str) -> list[str]:
+    """Rule-based rewordings of a logged question (请问 / 有没有 / 能不能 / everyday words)."""
+    core = q.strip().rstrip("？?。.！! ")
+    out = [] if ASKING.search(core) else [f"{core}有什么政策？", f"关于{core}有哪些规定？"]
+    out.append(core[2:] + "？" if core.startswith("请问") else f"请问{core}？")
+    swaps = (("可以", "可不可以"), ("能", "能不能"), ("有", "有没有"), ("是", "是不是"))
+    out += [core[:-1].replace(a, b, 1) + "？" for a, b in swaps
+            if core.endswith("吗") and a in core and b not in core][:1]
+    out += [to_everyday(core) + "？", f"想咨询一下，{core}？"]
+    return [v for v in dict.fromkeys(out) if wording_key(v) != wording_key(q)]
+
+
