@@ -4,7 +4,8 @@ Entries are simulated from the dev set (per clause: one dev question as the entr
 question, the next two as paraphrases); the held-out sets are then asked. For each
 threshold: matches, matches citing an expected clause, matches citing a wrong one,
 and matches on questions that should be refused, before and after the gate's veto
-(place / document / topic refusals win over a FAQ hit, as in ChatService). Usage::
+(a refusal for what is asked — place, document, topic, sum, items, date — wins over a
+FAQ hit, as in ChatService; the agreement rule of ``faq_wins`` is measured by faq_eval.py). Usage::
 
     .venv/bin/python bench/faq_match.py
 """
@@ -22,7 +23,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import numpy as np
 
-    from policyqa.chat import FAQ_VETO
+    from policyqa.chat import FAQ_MAY_OVERRIDE
     from policyqa.faq.match import FaqMatcher, overlap
     from policyqa.faq.model import question_key
     from policyqa.service import PolicyQA
@@ -52,7 +53,8 @@ def main() -> None:
         i, _, key = matcher._forms[best]
         expected = [int(e["article"]) for e in g["expected"]]  # type: ignore[attr-defined]
         article = int(entries[i]["citations"][0]["article"])  # type: ignore[index]
-        veto = qa.ask(q).reason in FAQ_VETO
+        pol = qa.ask(q)
+        veto = pol.status == "refused" and pol.reason not in FAQ_MAY_OVERRIDE
         rows.append((float(sims[best]), overlap(question_key(q), key), bool(expected),
                      article in expected, veto))
     print(f"{len(entries)} simulated entries, {len(rows)} held-out questions")
