@@ -177,6 +177,17 @@ def test_drafts_from_logs(env: tuple[TestClient, str]) -> None:
     texts = [" ".join([d["question"], *d["paraphrases"]]) for d in created]
     assert any("灵活就业" in t for t in texts), texts
     assert any("学徒" in t for t in texts), texts
+    clauses = {}
+    for d in created:
+        if not d["citations"]:  # the policy does not cover it: an officer must decide
+            assert d["evidence"]["needs_clause"] is True and d["answer_text"] == ""
+            continue
+        art = d["citations"][0]["article"]
+        clauses.setdefault(art, c.get(f"/api/v1/policies/{DOC_NO}/articles/{art}").json()["text"])
+        assert all(x["quote"] in clauses[art] for x in d["citations"])
+        got = chat(c, d["question"])  # answered by its own clause
+        assert got["status"] == "answered" and got["citations"][0]["article"] == art
+    assert any(not d["citations"] for d in created)  # 灵活就业社保补贴 is not in the corpus
 
 
 def test_export_import_round_trip(env: tuple[TestClient, str], settings: Settings, qa: PolicyQA,
