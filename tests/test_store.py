@@ -280,6 +280,10 @@ def test_top_questions_ranks_answered_only(store: Store) -> None:
     assert store.top_questions(2) == [("技能补贴", 3), ("社保补贴", 2)]
     assert store.top_questions(10, since=datetime.now(UTC) + timedelta(hours=1)) == []
     assert len(store.top_questions(10, since=datetime.now(UTC) - timedelta(hours=1))) == 3
+    # counted together by normalized text, shown as typed (not the normalized form)
+    for q in ("養老金？", "养老金？"):
+        store.add_turn(sid, q, "养老金?", "answered", "policy", "a", [])
+    assert ("养老金？", 2) in store.top_questions(10)
     with pytest.raises(ValueError):  # naive datetimes are ambiguous
         store.top_questions(10, since=datetime.now())
 

@@ -164,10 +164,10 @@ class ChatService:
     def hot_questions(self, limit: int = 8) -> list[str]:
         """热点问题: what citizens ask most (answered questions only), then the curated list."""
         out: list[str] = []
-        for q, n in self.store.top_questions(limit=limit * 3):
-            if n >= 2 and q not in out:
-                out.append(q)
-        for q in self.hot_curated:
-            if normalize(q) not in out and q not in out:
+        seen: set[str] = set()
+        asked = [q for q, n in self.store.top_questions(limit=limit * 3) if n >= 2]
+        for q in [*asked, *self.hot_curated]:
+            if normalize(q) not in seen:
+                seen.add(normalize(q))
                 out.append(q)
         return out[:limit]
