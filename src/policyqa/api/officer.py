@@ -37,6 +37,10 @@ Officer = Annotated[str, Depends(current_officer)]
 
 def _faq(state: Any) -> Any:
     state.service()  # 503 while loading
+    if state.faq is None:  # an app assembled without the officer side
+        from policyqa.api.app import NotReady
+
+        raise NotReady("问答库服务未启用")
     return state.faq
 
 
