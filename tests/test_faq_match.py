@@ -66,3 +66,23 @@ def _policy(status: str, reason: str = "", article: int = 10) -> Answer:
 def test_faq_wins(policy: Answer, score: float, exact: bool, wins: bool) -> None:
     m = FaqMatch(entry("q", [], "d", 10, "x"), "q", score, exact)
     assert faq_wins(m, policy) is wins
+
+
+def test_reload_encodes_only_new_wordings(qa: PolicyQA) -> None:
+    calls: list[str] = []
+
+    def embed(t: str) -> Any:
+        calls.append(t)
+        return qa.retriever.embed_query(t)[2]
+
+    p = next(iter(qa.index.policies.values()))
+    quote = p.article(10).sentence(2).text
+    m = FaqMatcher(embed)
+    first = [entry("招应届生有补贴吗？", ["应届生补贴"], p.doc_id, 10, quote)]
+    m.load(first)
+    assert calls == ["招应届生有补贴吗？", "应届生补贴"]
+    m.load([*first, entry("扩岗补助怎么领？", [], p.doc_id, 10, quote)])
+    assert calls[2:] == ["扩岗补助怎么领？"] and len(m) == 2
+    assert m.match("招应届生有补贴吗") is not None
+    m.load([])
+    assert len(m) == 0 and m.match("招应届生有补贴吗") is None

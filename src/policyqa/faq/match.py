@@ -64,9 +64,14 @@ class FaqMatcher:
         self._by_article: dict[tuple[str, int], list[str]] = {}
 
     def load(self, entries: Sequence[dict[str, Any]]) -> None:
+        """Swap in a new set of servable entries. Wordings already loaded keep their
+        vectors, so a publish re-encodes only what is new (not the whole base)."""
         forms = [(i, w, question_key(w)) for i, e in enumerate(entries)
                  for w in [e["question"], *e["paraphrases"]]]
-        vecs = (np.vstack([self._embed(w) for _, w, _ in forms]).astype(np.float32)
+        with self._lock:
+            known = {w: self._vecs[j] for j, (_, w, _) in enumerate(self._forms)}
+        vecs = (np.vstack([known[w] if w in known else self._embed(w) for _, w, _ in forms]
+                          ).astype(np.float32)
                 if forms else np.zeros((0, 1), dtype=np.float32))
         by_article: dict[tuple[str, int], list[str]] = {}
         for e in entries:
