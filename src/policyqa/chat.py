@@ -125,6 +125,7 @@ class ChatService:
         """The 问答库 first; else answer alone, or in the context of the previous question."""
         if previous and is_reference(question):
             return self.qa.ask(previous["question"]), "policy"
+        policy: Answer | None = None  # the question asked alone, once
         if self.faq is not None and len(self.faq):
             _, _, qvec = self.qa.retriever.embed_query(question)
             m = self.faq.match(question, qvec)
@@ -139,7 +140,7 @@ class ChatService:
             in_context = self.qa.ask(with_context(question, previous["question"]))
             if in_context.status == "answered":
                 return in_context, "policy"
-        alone = self.qa.ask(question)
+        alone = policy or self.qa.ask(question)
         return alone, "policy" if alone.status == "answered" else "none"
 
     # ---- suggestions --------------------------------------------------------------
