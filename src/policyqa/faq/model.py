@@ -109,3 +109,38 @@ def stale_reason(policies: Mapping[str, Policy], citations: Sequence[Mapping[str
         except InvalidEntry as e:
             return str(e)
     return ""
+
+
+def cite_dict(c: FaqCitation) -> dict[str, Any]:
+    return {"doc_id": c.doc_id, "doc_no": c.doc_no, "article": c.article, "quote": c.quote}
+
+
+def clean_fields(fields: Mapping[str, Any], policies: Mapping[str, Policy]) -> dict[str, Any]:
+    """Validate the editable fields present in ``fields``; InvalidEntry (422) says why."""
+    out: dict[str, Any] = {}
+    if "question" in fields:
+        q = str(fields["question"] or "").strip()
+        if not q:
+            raise InvalidEntry("问题不能为空")
+        if len(q) > MAX_QUESTION:
+            raise InvalidEntry(f"问题过长（超过{MAX_QUESTION}字）")
+        out["question"] = q
+    if "paraphrases" in fields:
+        raw = fields["paraphrases"] or []
+        if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+            raise InvalidEntry("相似问法须为字符串列表")
+        paras = list(dict.fromkeys(p.strip() for p in raw if p.strip()))
+        if len(paras) > MAX_PARAPHRASES or any(len(p) > MAX_QUESTION for p in paras):
+            raise InvalidEntry(f"相似问法最多{MAX_PARAPHRASES}条，每条不超过{MAX_QUESTION}字")
+        out["paraphrases"] = paras
+    if "answer_text" in fields:
+        a = str(fields["answer_text"] or "").strip()
+        if len(a) > MAX_ANSWER:
+            raise InvalidEntry(f"答案过长（超过{MAX_ANSWER}字）")
+        out["answer_text"] = a
+    if "citations" in fields:
+        raw_c = fields["citations"] or []
+        if not isinstance(raw_c, list) or len(raw_c) > MAX_CITATIONS:
+            raise InvalidEntry(f"引用须为列表，最多{MAX_CITATIONS}条")
+        out["citations"] = [cite_dict(check_citation(policies, c)) for c in raw_c]
+    return out

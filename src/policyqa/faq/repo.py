@@ -10,7 +10,7 @@ and on PostgreSQL alike, whatever the isolation level).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -18,15 +18,10 @@ from sqlalchemy.orm import Session
 
 from policyqa.errors import Conflict, NotFound
 from policyqa.faq.model import (
-    MAX_ANSWER,
-    MAX_CITATIONS,
-    MAX_PARAPHRASES,
-    MAX_QUESTION,
     ORIGINS,
     STATUSES,
-    FaqCitation,
     InvalidEntry,
-    check_citation,
+    clean_fields,
     question_key,
     stale_reason,
 )
@@ -55,41 +50,6 @@ def entry_dict(e: FaqEntry) -> dict[str, Any]:
             "origin": e.origin, "evidence": dict(e.evidence or {}),
             "created_by": e.created_by, "updated_by": e.updated_by,
             "created_at": e.created_at.isoformat(), "updated_at": e.updated_at.isoformat()}
-
-
-def _cite_dict(c: FaqCitation) -> dict[str, Any]:
-    return {"doc_id": c.doc_id, "doc_no": c.doc_no, "article": c.article, "quote": c.quote}
-
-
-def clean_fields(fields: Mapping[str, Any], policies: Mapping[str, Policy]) -> dict[str, Any]:
-    """Validate the editable fields present in ``fields``; InvalidEntry (422) says why."""
-    out: dict[str, Any] = {}
-    if "question" in fields:
-        q = str(fields["question"] or "").strip()
-        if not q:
-            raise InvalidEntry("问题不能为空")
-        if len(q) > MAX_QUESTION:
-            raise InvalidEntry(f"问题过长（超过{MAX_QUESTION}字）")
-        out["question"] = q
-    if "paraphrases" in fields:
-        raw = fields["paraphrases"] or []
-        if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
-            raise InvalidEntry("相似问法须为字符串列表")
-        paras = list(dict.fromkeys(p.strip() for p in raw if p.strip()))
-        if len(paras) > MAX_PARAPHRASES or any(len(p) > MAX_QUESTION for p in paras):
-            raise InvalidEntry(f"相似问法最多{MAX_PARAPHRASES}条，每条不超过{MAX_QUESTION}字")
-        out["paraphrases"] = paras
-    if "answer_text" in fields:
-        a = str(fields["answer_text"] or "").strip()
-        if len(a) > MAX_ANSWER:
-            raise InvalidEntry(f"答案过长（超过{MAX_ANSWER}字）")
-        out["answer_text"] = a
-    if "citations" in fields:
-        raw_c = fields["citations"] or []
-        if not isinstance(raw_c, list) or len(raw_c) > MAX_CITATIONS:
-            raise InvalidEntry(f"引用须为列表，最多{MAX_CITATIONS}条")
-        out["citations"] = [_cite_dict(check_citation(policies, c)) for c in raw_c]
-    return out
 
 
 class FaqRepo:
@@ -331,11 +291,3 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
         return list(v) if isinstance(v, tuple) else v
     return {k: [conv(a), conv(b)] for k, (a, b) in changes.items()}
 
-
-def keys_of(entries: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Question keys of entry dicts (for import duplicate checks)."""
-    out: set[str] = set()
-    for e in entries:
-        out.add(question_key(str(e.get("question", ""))))
-        out.update(question_key(str(p)) for p in e.get("paraphrases", []))
-    return out
