@@ -47,7 +47,7 @@ _ASKS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
 _HAS_FIGURE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:元|万元|千元|块|%|％)|百分之|[一二三四五六七八九十百千万]+元")
-_GENERIC_BIGRAMS = frozenset(
+GENERIC_BIGRAMS = frozenset(
     "企业 政策 规定 补贴 我们 你们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 是否 "
     "有关 相关 关于 一下 现在 公司 单位 员工 职工 重庆".split())
 
@@ -98,7 +98,7 @@ def coverage(words: list[str], article_norm: str) -> float:
     Bigrams inside words (not across them) so that 文号是多少 is judged on 文号 alone.
     """
     grams = {g for w in words for g in cjk_bigrams(w) if len(g) == 2
-             and g not in _GENERIC_BIGRAMS}
+             and g not in GENERIC_BIGRAMS}
     if not grams:
         return 0.0
     return sum(g in article_norm for g in grams) / len(grams)

@@ -79,6 +79,7 @@ class Thesaurus:
                     official, forms = line.split("|", 1)
                     rows.append((normalize(official),
                                  [normalize(f.replace("_", " ")) for f in forms.split()]))
+        self.rows = rows  # (official, citizen forms) in file order, normalised
         self._pairs = sorted(((f, off) for off, forms in rows for f in forms),
                              key=lambda p: len(p[0]), reverse=True)
 

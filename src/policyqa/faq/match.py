@@ -82,6 +82,10 @@ class FaqMatcher:
             self._entries, self._forms, self._vecs = list(entries), forms, vecs
             self._by_article = by_article
 
+    def serves(self, entry_id: str) -> bool:
+        with self._lock:
+            return any(e["id"] == entry_id for e in self._entries)
+
     def questions_for(self, key: tuple[str, int]) -> list[str]:
         """Published questions whose answer cites this clause (for 猜你想问)."""
         with self._lock:

@@ -17,6 +17,7 @@ from policyqa.ingest.model import Article, Policy
 from policyqa.text import normalize
 
 STATUSES = ("draft", "in_review", "published", "retired", "rejected")
+INACTIVE = ("retired", "rejected")  # out of the base: may repeat an active question
 ORIGINS = ("clause", "logs", "topic", "manual", "import")
 MAX_QUESTION = 200  # characters, per question or paraphrase
 MAX_PARAPHRASES = 10

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from policyqa.errors import Conflict, NotFound
 from policyqa.faq.model import (
+    INACTIVE,
     ORIGINS,
     STATUSES,
     InvalidEntry,
@@ -38,7 +39,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "retired": frozenset({"draft"}),
     "rejected": frozenset({"draft"}),
 }
-INACTIVE = ("retired", "rejected")
 EDITABLE = ("question", "paraphrases", "answer_text", "citations")
 SYSTEM = "system"
 

@@ -92,20 +92,21 @@ class FaqService:
 
     def edit(self, entry_id: str, version: int, fields: Mapping[str, Any], officer: str
              ) -> dict[str, Any]:
-        before = self.repo.get(entry_id)
         out = self.repo.edit(entry_id, version, fields, officer=officer, policies=self.policies)
-        if before["status"] == "published" or out["status"] == "published":
-            self.refresh()
+        self._refresh_if_served(out)
         return out
 
     def transition(self, entry_id: str, version: int, to: str, officer: str, note: str = ""
                    ) -> dict[str, Any]:
-        before = self.repo.get(entry_id)
         out = self.repo.transition(entry_id, version, to, officer=officer,
                                    policies=self.policies, note=note)
-        if "published" in (before["status"], out["status"]):
-            self.refresh()
+        self._refresh_if_served(out)
         return out
+
+    def _refresh_if_served(self, entry: Mapping[str, Any]) -> None:
+        """Reload the chat's view when the entry is or was being served."""
+        if entry["status"] == "published" or self.matcher.serves(entry["id"]):
+            self.refresh()
 
     # ---- import / export -------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policyqa.faq.model import (
+    INACTIVE,
     MAX_ANSWER,
     MAX_CITATIONS,
     MAX_PARAPHRASES,
@@ -25,8 +26,6 @@ from policyqa.faq.model import (
     question_key,
 )
 from policyqa.ingest.model import Policy
-
-INACTIVE = ("retired", "rejected")  # may repeat an active question, as the repository allows
 
 
 @dataclass(frozen=True)

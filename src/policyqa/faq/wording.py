@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
+from policyqa.answer import GENERIC_BIGRAMS
+from policyqa.lexicon import Thesaurus
 from policyqa.text import cjk_bigrams, load_terms, normalize
 
 PIECE = r"[^,，;；。:：]"  # a character inside one clause piece (pieces end at commas)
@@ -57,8 +58,9 @@ HEAD = re.compile(r"(?:生|人才|青年|职工|员工|工人|企业|公司|单�
 ASKING = re.compile(r"吗|什么|怎么|哪|多少|是否|能否|如何|几|啥|咋")
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 VERBS = {"新招用": "招", "招用": "招"}  # everyday verbs synonyms.txt does not list
-GENERIC = frozenset("企业 政策 规定 我们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 "
-                     "是否 有关 相关 关于 一下 现在 公司 单位 员工 职工".split())
+# The answer gate's generic bigrams, except 补贴 (it tells needs apart when clustering)
+# and 你们 / 重庆.
+GENERIC = GENERIC_BIGRAMS - {"补贴", "你们", "重庆"}
 
 
 @lru_cache(maxsize=1)
@@ -70,16 +72,14 @@ def lexicon() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     -> 公司, not 补贴 -> 补助) — so 应届生 stands for 毕业年度高校毕业生 but 违约 never for 服务期.
     Policy terms without such a form map to themselves, which keeps 小微企业 / 链主企业 whole.
     """
-    text = resources.files("policyqa").joinpath("resources/synonyms.txt").read_text("utf-8")
     table: dict[str, str] = {t: t for t in load_terms()}
-    for line in text.splitlines():
-        official, _, forms = (x.strip() for x in line.split("#", 1)[0].partition("|"))
+    for official, forms in Thesaurus().rows:  # resources/synonyms.txt, parsed in one place
         if forms and CJK.fullmatch(official):
-            f = forms.split()[0]
+            f = forms[0]
             fits = CJK.fullmatch(f) and not ASKING.search(f) and len(f) <= len(official)
             table[official] = f if fits and (f[-1] == official[-1] if len(official) > 2 else
                                              not set(f) & set(official)) else official
-            table.update({w: w for w in forms.split() if w not in table})  # already everyday
+            table.update({w: w for w in forms if w not in table})  # already everyday
     pairs = tuple(sorted((table | VERBS).items(), key=lambda kv: -len(kv[0])))
     return pairs, tuple(t for t, _ in pairs if HEAD.search(t))
 

@@ -95,8 +95,6 @@ class Store:
         with self._write.begin() as s:
             yield s
 
-    _reading = reading
-    _writing = writing
 
     @staticmethod
     def _session(s: Session, session_id: str) -> ChatSession:
@@ -114,17 +112,17 @@ class Store:
     def new_session(self, channel: str) -> str:
         sid = self.new_session_id()
         now = utcnow()
-        with self._writing() as s:
+        with self.writing() as s:
             s.add(ChatSession(id=sid, channel=channel, created_at=now, last_active_at=now))
         return sid
 
     def session_exists(self, session_id: str) -> bool:
-        with self._reading() as s:
+        with self.reading() as s:
             return s.get(ChatSession, session_id) is not None
 
     def touch_session(self, session_id: str) -> None:
         """Mark the session active now; NotFound if it does not exist."""
-        with self._writing() as s:
+        with self.writing() as s:
             res = s.execute(update(ChatSession).where(ChatSession.id == session_id)
                             .values(last_active_at=utcnow()))
             if getattr(res, "rowcount", 0) == 0:
@@ -153,7 +151,7 @@ class Store:
                 "reason": reason or "", "latency_ms": float(latency_ms), "created_at": now}
         # Core statements, not ORM objects: this runs on every chat turn and the
         # unit-of-work bookkeeping was most of its cost.
-        with self._writing() as s:
+        with self.writing() as s:
             if create:
                 s.execute(insert(ChatSession), {"id": session_id, "channel": channel or "web",
                                                 "created_at": now, "last_active_at": now})
@@ -176,14 +174,14 @@ class Store:
 
     def transcript(self, session_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The last ``limit`` turns, oldest first; NotFound for an unknown session."""
-        with self._reading() as s:
+        with self.reading() as s:
             self._session(s, session_id)
             return self._transcript(s, session_id, limit)
 
     def last_answered(self, session_id: str) -> dict[str, Any] | None:
         """The session's latest answered turn (the context of a follow-up), or None;
         NotFound for an unknown session. One read instead of a whole transcript."""
-        with self._reading() as s:
+        with self.reading() as s:
             self._session(s, session_id)
             row = s.scalars(select(Turn).where(Turn.session_id == session_id,
                                                Turn.status == "answered")
@@ -192,7 +190,7 @@ class Store:
 
     def recent_questions(self, session_id: str, n: int) -> list[str]:
         """The last ``n`` questions, oldest first ([] for an unknown session: context only)."""
-        with self._reading() as s:
+        with self.reading() as s:
             rows = s.scalars(select(Turn.question).where(Turn.session_id == session_id)
                              .order_by(Turn.created_at.desc(), Turn.id.desc())
                              .limit(max(0, n))).all()
@@ -205,7 +203,7 @@ class Store:
         """Record a rating; an answer may be rated again, the latest rating counts."""
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             raise InvalidRating(f"评分须为1到5的整数，收到：{rating!r}")
-        with self._writing() as s:
+        with self.writing() as s:
             if s.get(Turn, answer_id) is None:
                 raise NotFound(f"回答不存在：{answer_id}")
             fb = Feedback(answer_id=answer_id, rating=rating, comment=comment or "",
@@ -222,7 +220,7 @@ class Store:
             now = utcnow()
             ticket_id = f"HT-{now:%Y%m%d}-{secrets.token_hex(3)}"
             try:
-                with self._writing() as s:
+                with self.writing() as s:
                     self._session(s, session_id)
                     turns = self._transcript(s, session_id, 50)
                     s.add(HandoffTicket(id=ticket_id, session_id=session_id,
@@ -249,7 +247,7 @@ class Store:
                 raise ValueError("since must be timezone-aware (naive times are ambiguous)")
             q = q.where(Turn.created_at >= since)
         q = q.group_by(Turn.normalized).order_by(n.desc(), Turn.normalized).limit(max(0, limit))
-        with self._reading() as s:
+        with self.reading() as s:
             return [(str(row[1]), int(row[2])) for row in s.execute(q)]
 
     def bad_ratings(self, limit: int = 50) -> list[dict[str, Any]]:
@@ -260,7 +258,7 @@ class Store:
              .join(Turn, Turn.id == Feedback.answer_id)
              .where(Feedback.rating <= BAD_RATING)
              .order_by(Feedback.id.desc()).limit(max(0, limit)))
-        with self._reading() as s:
+        with self.reading() as s:
             return [{"answer_id": t.id, "session_id": t.session_id, "rating": fb.rating,
                      "comment": fb.comment, "question": t.question,
                      "answer_text": t.answer_text, "status": t.status,
@@ -271,7 +269,7 @@ class Store:
         """Counts for a dashboard or health page (ratings counted by latest per answer)."""
         latest = (select(func.max(Feedback.id).label("fid"))
                   .group_by(Feedback.answer_id).subquery())
-        with self._reading() as s:
+        with self.reading() as s:
             def count(q: Any) -> int:
                 return int(s.execute(q).scalar_one())
             return {
