@@ -4,6 +4,7 @@ the binaries exist), through FastAPI's TestClient."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +21,8 @@ DOC_NO = "渝人社规〔2025〕23号"
 
 def _client(settings: Settings, qa: PolicyQA, **overrides: Any) -> TestClient:
     s = settings.model_copy(update=overrides)
-    app = create_app(s, loader=lambda st: ChatService(qa, open_store(st)), background=False,
-                     mount_ui=False)
+    app = create_app(s, loader=lambda st: ChatService(qa, open_store(st), hot_ttl_s=0),
+                     background=False, mount_ui=False)
     return TestClient(app)
 
 
@@ -98,11 +99,22 @@ def test_feedback_and_handoff_are_stored(client: TestClient) -> None:
     assert ticket["transcript"][-1]["question"] == "企业可以自主开展职业技能等级评价吗？"
 
 
-def test_hot_questions_rank_what_citizens_ask(client: TestClient) -> None:
+def test_hot_questions_rank_what_citizens_ask(settings: Settings, qa: PolicyQA,
+                                              tmp_path: Path) -> None:
+    """Ranked by the clause citizens ask about; shown only in approved (curated) words."""
+    with _client(settings, qa, data_dir=tmp_path, rate_limit_per_minute=0) as client:
+        _hot_questions_rank(client)
+
+
+def _hot_questions_rank(client: TestClient) -> None:
+    curated = client.get("/api/v1/hot-questions?limit=20").json()["questions"]
+    asked = "高技能人才能拿年薪吗"
     for _ in range(3):
-        ask(client, "高技能人才能拿年薪吗")
-    hot = client.get("/api/v1/hot-questions").json()["questions"]
-    assert hot and hot[0] == "高技能人才能拿年薪吗"
+        cited = ask(client, asked)["citations"][0]
+    hot = client.get("/api/v1/hot-questions?limit=20").json()["questions"]
+    assert asked not in hot and set(hot) == set(curated)
+    first = ask(client, hot[0])["citations"][0]
+    assert (first["doc_id"], first["article"]) == (cited["doc_id"], cited["article"])
     refused = "失业保险金能领几个月？"
     for _ in range(3):
         ask(client, refused)

@@ -19,9 +19,12 @@ from policyqa.dialog import is_followup, is_reference, with_context
 from policyqa.faq.match import FaqMatch, FaqMatcher, faq_answer
 from policyqa.service import PolicyQA, check_question
 from policyqa.store import Store
+from policyqa.store.insight import asked_clauses
 from policyqa.text import normalize
 
 MAX_RELATED = 4
+HOT_DAYS = 30  # 热点问题 rank by what was asked in this window
+HOT_TTL_S = 60.0  # and re-count at most this often (one read of recent answers)
 # Refusals a 问答库 hit may override: the pipeline was merely unsure. Every other reason
 # (place, other document, HR topic, sum, list of items, date) is about what is asked.
 FAQ_MAY_OVERRIDE = frozenset({"low_confidence", "no_match"})
@@ -60,7 +63,7 @@ class ChatTurn:
 
 
 def citation_dict(c: Citation) -> dict[str, Any]:
-    return {"doc_no": c.doc_no, "doc_title": c.doc_title, "article": c.article,
+    return {"doc_id": c.doc_id, "doc_no": c.doc_no, "doc_title": c.doc_title, "article": c.article,
             "label": c.label, "heading": c.heading, "quote": c.quote, "url": c.url,
             "citation": c.text}
 
@@ -71,18 +74,21 @@ def _curated_hot() -> list[str]:
 
 
 class ChatService:
-    def __init__(self, qa: PolicyQA, store: Store, faq: FaqMatcher | None = None) -> None:
+    def __init__(self, qa: PolicyQA, store: Store, faq: FaqMatcher | None = None, *,
+                 hot_ttl_s: float = HOT_TTL_S) -> None:
         self.qa = qa
         self.store = store
+        self.hot_ttl_s = hot_ttl_s
         self.faq = faq  # published 问答库 entries, matched before the policy retrieval
         # Suggestions are only ever questions this service answers (checked once here).
-        self.hot_curated: list[str] = []
+        self.hot_curated: list[tuple[str, tuple[str, int]]] = []  # (question, its clause)
         self._by_article: dict[tuple[str, int], list[str]] = {}
+        self._asked: tuple[float, dict[tuple[str, int], int]] | None = None
         for q in _curated_hot():
             ans = qa.ask(q)
             if ans.status == "answered":
-                self.hot_curated.append(q)
                 key = (ans.citations[0].doc_id, ans.citations[0].article)
+                self.hot_curated.append((q, key))
                 self._by_article.setdefault(key, []).append(q)
         for p in qa.index.policies.values():
             for a in p.articles:
@@ -163,12 +169,30 @@ class ChatService:
         return out
 
     def hot_questions(self, limit: int = 8) -> list[str]:
-        """热点问题: what citizens ask most (answered questions only), then the curated list."""
+        """热点问题: approved wordings only — the curated list and published 问答库
+        questions — those whose clause citizens asked about most in the last 30 days
+        first (one per clause), then the rest in curated order.
+
+        Never what a citizen typed: a question carrying a phone number or an advert,
+        asked three times, would otherwise be shown to every visitor."""
+        wordings = [*(self.faq.published() if self.faq is not None else []),
+                    *self.hot_curated]
+        asked = self._asked_counts()
+        order = sorted(range(len(wordings)), key=lambda i: -asked.get(wordings[i][1], 0))
         out: list[str] = []
         seen: set[str] = set()
-        asked = [q for q, n in self.store.top_questions(limit=limit * 3) if n >= 2]
-        for q in [*asked, *self.hot_curated]:
-            if normalize(q) not in seen:
-                seen.add(normalize(q))
-                out.append(q)
+        clauses: set[tuple[str, int]] = set()
+        for i in order:  # a stable sort: equal counts keep 问答库, then curated order
+            q, key = wordings[i]
+            if normalize(q) in seen or (asked.get(key, 0) and key in clauses):
+                continue
+            seen.add(normalize(q))
+            clauses.add(key)
+            out.append(q)
         return out[:limit]
+
+    def _asked_counts(self) -> dict[tuple[str, int], int]:
+        """Answers per clause over the last 30 days, re-read at most every ``hot_ttl_s``."""
+        if self._asked is None or time.monotonic() - self._asked[0] >= self.hot_ttl_s:
+            self._asked = (time.monotonic(), asked_clauses(self.store, days=HOT_DAYS))
+        return self._asked[1]

@@ -1,4 +1,4 @@
-"""Command line: ``policyqa ingest --check | index | ask | eval | serve | model build``
+"""Command line: ``policyqa ingest --check | index | ask | eval | serve | purge | model build``
 (and ``officer`` / ``faq`` from :mod:`policyqa.cli_officer`).
 
 Settings are read once here and passed down. Thread limits are set before any
@@ -209,6 +209,24 @@ def serve(host: str | None, port: int | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     click.echo(f"policyqa serving on http://{s.host}:{s.port}/  (widget /ui, API docs /docs)")
     uvicorn.run(create_app(s), host=s.host, port=s.port, log_level="info")
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Keep this many days (default: POLICYQA_RETENTION_DAYS).")
+def purge(days: int | None) -> None:
+    """Delete citizens' questions, ratings and 转人工 tickets past the retention period."""
+    from policyqa.store import Store
+    from policyqa.store.retention import purge as purge_store
+
+    s = _settings()
+    store = Store.open(s)
+    try:
+        counts = purge_store(store, days or s.retention_days)
+    finally:
+        store.close()
+    click.echo(json.dumps({"retention_days": days or s.retention_days, "deleted": counts},
+                          ensure_ascii=False))
 
 
 @main.group()

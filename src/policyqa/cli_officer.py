@@ -104,12 +104,12 @@ def faq_import(path: Path, fmt: str | None, who: str) -> None:
     fmt = fmt or path.suffix.lstrip(".").lower()
     svc = _faq_service(_settings())
     try:
-        res = svc.import_(path.read_bytes(), fmt, f"cli:{who}")
+        res = svc.import_(path.read_bytes(), fmt, f"cli:{who}", path.name)
     except ImportRejected as e:
         for err in e.errors:
             click.echo(f"  row {err['row']} {err['field']}: {err['message']}", err=True)
         raise
-    click.echo(f"imported {res['imported']} entries")
+    click.echo(f"imported {res['imported']} entries, waiting in review (a reviewer publishes them)")
 
 
 @faq.command("check")

@@ -20,9 +20,14 @@ class ConfigError(PolicyQAError):
 
 
 class CorpusError(PolicyQAError):
-    """A corpus file cannot be read or parsed; the message names the file and the reason."""
+    """A corpus file cannot be read or parsed; the message names the file and the reason
+    (``file``: the file's name, where one file is at fault)."""
 
     http_status = 500
+
+    def __init__(self, message: str, *, file: str = "") -> None:
+        super().__init__(message)
+        self.file = file
 
 
 class ModelError(PolicyQAError):

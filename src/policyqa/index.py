@@ -125,6 +125,7 @@ class PolicyIndex:
             raise IndexStoreError("the corpus produced no chunks to index")
         builds = index_dir / "builds"
         builds.mkdir(parents=True, exist_ok=True)
+        _drop_abandoned(builds)
         name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         tmp = builds / f".{name}.partial"
         tmp.mkdir()
@@ -241,3 +242,25 @@ def _prune(builds: Path, keep: set[str]) -> None:
                   reverse=True)
     for old in done[_KEEP_OLD_BUILDS:]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _drop_abandoned(builds: Path, max_age_s: float = 6 * 3600) -> None:
+    """Remove ``.<name>.partial`` folders left by a build that was killed (its process
+    is gone, or it is older than any build takes); a build still running elsewhere
+    keeps its folder. The name carries the builder's pid: <time>-<pid>-<hex>."""
+    for p in builds.glob(".*.partial"):
+        parts = p.name[1:].split("-")
+        pid = int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() else -1
+        age = time.time() - p.stat().st_mtime
+        if pid == os.getpid() or pid < 0 or not _pid_alive(pid) or age > max_age_s:
+            shutil.rmtree(p, ignore_errors=True)

@@ -22,7 +22,7 @@ from policyqa.ingest.corpus import corpus_files, load_corpus
 from policyqa.lexicon import Lexicon, Thesaurus
 from policyqa.retrieve import Retrieval, RetrievalParams, Retriever
 from policyqa.settings import DEFAULT_MODEL_ID, Settings
-from policyqa.text import Tokenizer, load_terms, normalize
+from policyqa.text import Tokenizer, is_well_formed, load_terms, normalize
 
 MAX_QUESTION_CHARS = 500
 TOKENIZER_VERSION = "jieba+bigram/1"
@@ -125,9 +125,17 @@ class PolicyQA:
 
 
 def check_question(question: str) -> str:
-    """Reject empty and over-long questions (the API maps this to 422)."""
-    if not isinstance(question, str) or not normalize(question):
+    """Reject empty and over-long questions (the API maps this to 422).
+
+    The length is checked first, on the raw text: normalising a megabyte costs
+    seconds of CPU, so nothing longer than a question is ever normalised.
+    """
+    if not isinstance(question, str):
         raise InvalidQuestion("问题不能为空。")
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidQuestion(f"问题过长（超过{MAX_QUESTION_CHARS}字），请精简后再问。")
+    if not is_well_formed(question):
+        raise InvalidQuestion("问题含有无效字符，请重新输入。")
+    if not normalize(question):
+        raise InvalidQuestion("问题不能为空。")
     return question

@@ -7,8 +7,9 @@ Relative paths are resolved against the current working directory at read time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL_ID = "intfloat/multilingual-e5-small"
@@ -43,6 +44,18 @@ class Settings(BaseSettings):
     port: int = 8000
     rate_limit_per_minute: int = 60  # per client address, on the POST endpoints
     cors_origins: list[str] = []  # origins allowed to call the API from a browser
+    # Who may embed the widget in a frame: the CSP frame-ancestors sources, e.g.
+    # "'self' https://rlsbj.cq.gov.cn". "'none'" forbids framing altogether.
+    frame_ancestors: str = "'self'"
+    # Request bodies are refused (413) past these sizes, before anything is parsed:
+    # the public routes carry one question; officers send entries and the widget its
+    # conversation; a 问答库 import is a whole spreadsheet.
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 16_384
+    max_officer_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+    max_import_bytes: Annotated[int, Field(ge=1024)] = 5_000_000
+    # Citizens' questions, ratings and 转人工 tickets are deleted after this many days
+    # (`policyqa purge`, and at every server start).
+    retention_days: Annotated[int, Field(ge=1)] = 180
 
     def resolved(self) -> Settings:
         """Return a copy with absolute paths, so later chdirs cannot change meaning."""

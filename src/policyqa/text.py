@@ -67,9 +67,34 @@ def _t2s() -> Any:
     return opencc.OpenCC("t2s")
 
 
-@lru_cache(maxsize=4096)
+def is_well_formed(text: str) -> bool:
+    """False for text holding a lone UTF-16 surrogate (JSON allows "\\ud800"; no
+    encoder, database or page can store it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+CACHED_CHARS = 512  # texts up to this length share a cache; longer ones are not kept
+
+
 def normalize(text: str) -> str:
-    """Matching form: NFKC width folding, traditional->simplified, lower case, one space."""
+    """Matching form: NFKC width folding, traditional->simplified, lower case, one space.
+
+    Only short texts (questions) go through the cache: a cache keyed by unbounded
+    text held gigabytes after a fuzzing run.
+    """
+    return _normalize_cached(text) if len(text) <= CACHED_CHARS else _normalize(text)
+
+
+@lru_cache(maxsize=4096)
+def _normalize_cached(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     t = unicodedata.normalize("NFKC", text)
     t = "".join(ch for ch in t if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
     t = _t2s().convert(t)

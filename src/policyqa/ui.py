@@ -169,8 +169,8 @@ def build(state: AppState) -> gr.Blocks:
     def hot_updates() -> list[Any]:
         try:
             qs = list(state.service().hot_questions(N_HOT))[:N_HOT]
-        except NotReady:  # still loading: poll again; a failed load stops polling
-            text = str(state.error) if state.error else UI_LOADING
+        except NotReady as e:  # still loading: poll again; a failed load stops polling
+            text = str(e) if state.error else UI_LOADING
             return [*[gr.skip()] * N_HOT, gr.Timer(active=not state.error), notice(text)]
         return [*chips(qs, N_HOT), gr.Timer(active=False), notice("")]
 
@@ -310,8 +310,13 @@ def mount(app: FastAPI, state: AppState) -> FastAPI:
     """Add the widget at /ui (and send / there); returns the app to serve."""
 
     @app.get("/", include_in_schema=False)
+    @app.get("/ui", include_in_schema=False)
     def _root() -> RedirectResponse:
+        # Relative: the framework's own slash redirect would copy the request's Host
+        # header into Location (an open redirect for whoever sets that header).
         return RedirectResponse("/ui/")
 
+    # The widget takes no files. Uploads are off twice over: the guard refuses
+    # Gradio's upload route, and Gradio itself is told a file may be 1 byte at most.
     return gr.mount_gradio_app(app, build(state), path="/ui", css=CSS, footer_links=[],
-                               show_error=False)
+                               show_error=False, max_file_size=1)

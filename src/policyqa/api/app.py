@@ -18,7 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
+from policyqa.api.guard import Guard, Limits
+from policyqa.api.logredact import redact_access_log
 from policyqa.api.ratelimit import RateLimiter
 from policyqa.errors import (
     ConfigError,
@@ -64,11 +67,34 @@ class UTF8JSONResponse(JSONResponse):
     media_type = "application/json; charset=utf-8"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # "replace": a lone surrogate echoed from a request can never make a 500 here.
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "replace")
 
 
 class NotReady(PolicyQAError):
-    """The index is still loading."""
+    """The index is still loading (or failed to load)."""
+
+
+# What the public sees of a server-side failure: never a file name, path or command
+# (those go to the log and to officers).
+PUBLIC_UNAVAILABLE = "服务暂时不可用，请稍后再试，或拨打12333人社服务热线。"
+PUBLIC_LOADING = "服务正在启动，请稍候再试。"
+PUBLIC_FAILED = "服务器内部错误，请稍后再试，或拨打12333人社服务热线。"
+HTTP_MESSAGES = {400: "请求格式不正确，请检查后重试。", 404: "没有这个地址。",
+                 405: "不支持这种请求方式。", 413: "请求内容过大，请精简后重试。"}
+BAD_JSON = "请求体不是有效的JSON（UTF-8编码、嵌套不过深、数字不过长），请检查后重试。"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a loader hands the app: the chat, the officer side, and the problems
+    found while loading that did not stop it (a broken corpus file: the last good
+    index is served, the problem reported on /readyz and to officers)."""
+
+    chat: Any
+    faq: Any = None
+    problems: tuple[dict[str, str], ...] = ()
 
 
 @dataclass
@@ -77,25 +103,28 @@ class AppState:
     limiter: RateLimiter
     chat: Any = None  # ChatService once loaded
     faq: Any = None  # FaqService (officer side) once loaded
-    error: str = ""
+    error: str = ""  # why loading failed (logged; never shown to the public)
+    problems: tuple[dict[str, str], ...] = ()
     ready: threading.Event = field(default_factory=threading.Event)
 
     def service(self) -> Any:
         if self.chat is None:
-            raise NotReady(self.error or "服务正在启动，请稍候再试。")
+            raise NotReady(PUBLIC_UNAVAILABLE if self.error else PUBLIC_LOADING)
         return self.chat
 
 
 def _load(state: AppState, loader: Callable[[Settings], Any]) -> None:
     try:
         loaded = loader(state.settings)
-        # A loader returns the chat service, or (chat, officer-side FAQ service).
-        state.chat, state.faq = loaded if isinstance(loaded, tuple) else (loaded, None)
+        if not isinstance(loaded, Loaded):  # a bare chat service, or (chat, faq)
+            loaded = Loaded(*loaded) if isinstance(loaded, tuple) else Loaded(loaded)
+        state.faq, state.problems = loaded.faq, loaded.problems
+        state.chat = loaded.chat
         state.ready.set()
-        log.info("policyqa ready")
+        log.info("policyqa ready%s", " (degraded)" if loaded.problems else "")
     except Exception as e:  # reported on /readyz, the process stays up for /healthz
         log.exception("loading failed")
-        state.error = f"服务加载失败：{e}"
+        state.error = f"{type(e).__name__}: {e}"
 
 
 def open_store(settings: Settings) -> Any:
@@ -105,23 +134,38 @@ def open_store(settings: Settings) -> Any:
     return Store.open(settings)
 
 
-def default_loader(settings: Settings) -> Any:
-    """Open the index (building it if missing), the database, the 问答库 and the chat.
+def default_loader(settings: Settings) -> Loaded:
+    """Open the index (building it if stale), the database, the 问答库 and the chat.
 
-    The 问答库's quotes are checked against the index just opened (it may have been
-    rebuilt): entries that no longer hold are flagged stale and not served.
+    A corpus that no longer builds (a broken file was dropped in) does not take the
+    service down: the last good index is served and the problem is reported. The
+    问答库's quotes are checked against the index just opened (it may have been
+    rebuilt): entries that no longer hold are flagged stale and not served. Citizen
+    data past the retention period is purged.
     """
     from policyqa.chat import ChatService
     from policyqa.faq.service import FaqService
+    from policyqa.ingest.corpus import corpus_problems
     from policyqa.service import PolicyQA
+    from policyqa.store.retention import purge
 
-    qa = PolicyQA.open(settings, progress=lambda m: log.info(m))
+    problems: tuple[dict[str, str], ...] = ()
+    try:
+        qa = PolicyQA.open(settings, progress=lambda m: log.info(m))
+    except CorpusError as e:
+        log.error("corpus does not build (%s); serving the last good index", e)
+        problems = tuple(corpus_problems(settings.corpus_dir)) or (
+            {"file": e.file, "reason": str(e)},)
+        qa = PolicyQA.open(settings, auto_build=False, progress=lambda m: log.info(m))
     store = open_store(settings)
+    purged = purge(store, settings.retention_days)
+    if any(purged.values()):
+        log.info("retention %d days: purged %s", settings.retention_days, purged)
     faq = FaqService(qa, store)
     stale = faq.start()
     if stale:
         log.warning("问答库: %d entries flagged stale after the corpus changed", len(stale))
-    return ChatService(qa, store, faq.matcher), faq
+    return Loaded(ChatService(qa, store, faq.matcher), faq, problems)
 
 
 def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_loader,
@@ -139,16 +183,28 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
         yield
 
     app = FastAPI(title="policyqa 12333 政策问答", version="1", lifespan=lifespan,
-                  docs_url="/docs", default_response_class=UTF8JSONResponse)
+                  docs_url=None, redoc_url=None, default_response_class=UTF8JSONResponse)
     app.state.policyqa = state
+    redact_access_log()
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(
+        Guard, limits=Limits(settings.max_body_bytes, settings.max_officer_body_bytes,
+                             settings.max_import_bytes),
+        frame_ancestors=settings.frame_ancestors)
+    from policyqa.api.docs import mount_docs
+
+    mount_docs(app)
 
     @app.exception_handler(PolicyQAError)
     async def _domain_error(request: Request, exc: PolicyQAError) -> JSONResponse:
         code = 503 if isinstance(exc, NotReady) else status_for(exc)
-        body: dict[str, Any] = {"detail": str(exc)}
+        detail = str(exc)
+        if code >= 500 and not isinstance(exc, NotReady):
+            log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
+            detail = PUBLIC_UNAVAILABLE if code == 503 else PUBLIC_FAILED
+        body: dict[str, Any] = {"detail": detail}
         if isinstance(getattr(exc, "errors", None), list):  # import: every row problem
             body["errors"] = exc.errors  # type: ignore[attr-defined]
         headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
@@ -161,8 +217,23 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
         return UTF8JSONResponse({"detail": "请求过于频繁，请稍后再试。"}, status_code=429,
                             headers={"Retry-After": str(max(1, round(exc.wait + 0.5)))})
 
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        """The framework's own errors, in Chinese; a body it could not parse (invalid
+        UTF-8, nesting too deep, a number too long) is a 422 like any bad field."""
+        code, detail = exc.status_code, HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        if code == 400:
+            code, detail = 422, BAD_JSON
+        elif isinstance(exc.detail, str) and exc.detail and code == 413:
+            detail = exc.detail
+        return UTF8JSONResponse({"detail": detail}, status_code=code,
+                                headers=getattr(exc, "headers", None))
+
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return UTF8JSONResponse({"detail": BAD_JSON, "errors": jsonable_errors(exc)},
+                                    status_code=422)
         fields = "、".join(".".join(str(p) for p in e.get("loc", ())[1:]) or "请求体"
                           for e in exc.errors())
         return UTF8JSONResponse({"detail": f"请求格式不正确（{fields}），请检查后重试。",

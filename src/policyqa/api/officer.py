@@ -12,16 +12,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from policyqa.api.routes import State
-from policyqa.faq.io import MAX_IMPORT_BYTES
+from policyqa.api.schemas import RequestBody, error_responses
 from policyqa.faq.model import MAX_ANSWER, MAX_CITATIONS, MAX_PARAPHRASES, MAX_QUESTION
 from policyqa.faq.officers import Unauthorized, authenticate
 
-router = APIRouter(prefix="/api/v1/officer", tags=["officer"])
+router = APIRouter(prefix="/api/v1/officer", tags=["officer"],
+                   responses=error_responses(401, 404, 409, 413, 422, 503))
 _bearer = HTTPBearer(auto_error=False)
 Status = Literal["draft", "in_review", "published", "retired", "rejected"]
+MAX_INT = 2**31 - 1  # what every database's INTEGER holds; larger numbers are refused
 
 
 async def current_officer(state: State, cred: Annotated[
@@ -44,14 +46,14 @@ def _faq(state: Any) -> Any:
     return state.faq
 
 
-class CitationIn(BaseModel):
+class CitationIn(RequestBody):
     doc_id: str | None = Field(None, max_length=100)
     doc_no: str | None = Field(None, max_length=100)
     article: int = Field(ge=0, le=10_000)
     quote: str = Field(min_length=1, max_length=MAX_ANSWER)
 
 
-class EntryIn(BaseModel):
+class EntryIn(RequestBody):
     question: str = Field(min_length=1, max_length=MAX_QUESTION)
     paraphrases: list[Annotated[str, Field(max_length=MAX_QUESTION)]] = Field(
         default_factory=list, max_length=MAX_PARAPHRASES)
@@ -59,8 +61,8 @@ class EntryIn(BaseModel):
     citations: list[CitationIn] = Field(default_factory=list, max_length=MAX_CITATIONS)
 
 
-class EntryEdit(BaseModel):
-    version: int = Field(ge=1)
+class EntryEdit(RequestBody):
+    version: int = Field(ge=1, le=MAX_INT)
     question: str | None = Field(None, min_length=1, max_length=MAX_QUESTION)
     paraphrases: list[Annotated[str, Field(max_length=MAX_QUESTION)]] | None = Field(
         None, max_length=MAX_PARAPHRASES)
@@ -68,13 +70,13 @@ class EntryEdit(BaseModel):
     citations: list[CitationIn] | None = Field(None, max_length=MAX_CITATIONS)
 
 
-class TransitionIn(BaseModel):
-    version: int = Field(ge=1)
+class TransitionIn(RequestBody):
+    version: int = Field(ge=1, le=MAX_INT)
     to: Status
     note: str = Field("", max_length=500)
 
 
-class DraftIn(BaseModel):
+class DraftIn(RequestBody):
     """Exactly one source: a clause (doc_no or doc_id + article), a topic, or the logs."""
 
     doc_no: str | None = Field(None, max_length=100)
@@ -105,7 +107,8 @@ async def drafts(body: DraftIn, state: State, officer: Officer) -> dict[str, Any
 async def list_entries(state: State, officer: Officer, status: Status | None = None,
                        origin: str | None = Query(None, max_length=16),
                        stale: bool | None = None, q: str | None = Query(None, max_length=100),
-                       limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+                       limit: int = Query(50, ge=1, le=500),
+                       offset: int = Query(0, ge=0, le=MAX_INT)
                        ) -> dict[str, Any]:
     items, total = await run_in_threadpool(
         _faq(state).repo.search, status=status, origin=origin, stale=stale, q=q,
@@ -132,18 +135,12 @@ async def export(state: State, officer: Officer,
 
 @router.post("/faq/import")
 async def import_entries(request: Request, state: State, officer: Officer,
-                         format: Literal["json", "csv", "xlsx"] = "json") -> dict[str, Any]:
-    from policyqa.faq.model import InvalidEntry
-
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
-        raise InvalidEntry(f"导入文件过大（超过{MAX_IMPORT_BYTES // 1_000_000}MB）")
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_IMPORT_BYTES:
-            raise InvalidEntry(f"导入文件过大（超过{MAX_IMPORT_BYTES // 1_000_000}MB）")
-    return await run_in_threadpool(_faq(state).import_, bytes(data), format, officer)
+                         format: Literal["json", "csv", "xlsx"] = "json",
+                         filename: str = Query("", max_length=200)) -> dict[str, Any]:
+    """The body is the file itself (its size is bounded before it is read, by
+    ``max_import_bytes``); ``filename`` is recorded in each entry's audit row."""
+    data = await request.body()
+    return await run_in_threadpool(_faq(state).import_, data, format, officer, filename)
 
 
 @router.get("/faq/{entry_id}")
@@ -175,7 +172,22 @@ async def audit(entry_id: str, state: State, officer: Officer) -> list[dict[str,
     return await run_in_threadpool(_faq(state).repo.audit, entry_id)
 
 
+def _service_status(state: Any) -> dict[str, Any]:
+    return {"status": "degraded" if state.problems else "ok",
+            "problems": list(state.problems)}
+
+
+@router.get("/status")
+async def status(state: State, officer: Officer) -> dict[str, Any]:
+    """The service as officers need to see it: a corpus file that stops new index
+    builds (the last good index is served meanwhile), with its reason."""
+    state.service()
+    return _service_status(state)
+
+
 @router.get("/stats")
 async def stats(state: State, officer: Officer, days: int = Query(30, ge=1, le=366)
                 ) -> dict[str, Any]:
-    return await run_in_threadpool(_faq(state).stats, days)
+    out: dict[str, Any] = await run_in_threadpool(_faq(state).stats, days)
+    out["service"] = _service_status(state)
+    return out

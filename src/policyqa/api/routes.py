@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from policyqa import messages as msg
-from policyqa.api.app import AppState, UTF8JSONResponse
+from policyqa.api.app import PUBLIC_LOADING, PUBLIC_UNAVAILABLE, AppState, UTF8JSONResponse
 from policyqa.api.schemas import (
     ArticleOut,
     ArticleRef,
     ChatRequest,
     ChatResponse,
+    ErrorOut,
     FeedbackRequest,
     FeedbackResponse,
     HandoffRequest,
     HandoffResponse,
     HotQuestions,
     PolicyOut,
+    error_responses,
 )
 from policyqa.errors import NotFound
 
@@ -57,38 +59,46 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"model": ErrorOut}})
 def readyz(state: State) -> Response:
+    """200 when answers are served: ``status`` ok, or degraded with the corpus files
+    that stop a new build (the last good index is served meanwhile); 503 before."""
     if state.chat is None:
-        body = {"ready": False, "detail": state.error or "loading index"}
-        return UTF8JSONResponse(body, status_code=503)
+        detail = PUBLIC_UNAVAILABLE if state.error else PUBLIC_LOADING
+        return UTF8JSONResponse({"ready": False, "detail": detail}, status_code=503)
     manifest = state.chat.qa.index.manifest
-    return UTF8JSONResponse({"ready": True, "encoder": manifest["encoder"],
-                         "counts": manifest["counts"], "built_at": manifest["built_at"]})
+    return UTF8JSONResponse({"ready": True, "status": "degraded" if state.problems else "ok",
+                             "problems": list(state.problems), "encoder": manifest["encoder"],
+                             "counts": manifest["counts"], "built_at": manifest["built_at"]})
 
 
-@router.post("/api/v1/chat", response_model=ChatResponse, dependencies=[Limited])
+@router.post("/api/v1/chat", response_model=ChatResponse, dependencies=[Limited],
+             responses=error_responses(404, 413, 422, 429, 503))
 async def chat(body: ChatRequest, state: State) -> Any:
     svc = state.service()
     turn = await run_in_threadpool(svc.chat, body.question, body.session_id, body.channel)
     return ChatResponse.model_validate(turn, from_attributes=True)
 
 
-@router.get("/api/v1/hot-questions", response_model=HotQuestions)
-async def hot_questions(state: State, limit: int = 8) -> HotQuestions:
+@router.get("/api/v1/hot-questions", response_model=HotQuestions,
+            responses=error_responses(422, 503))
+async def hot_questions(state: State, limit: Annotated[int, Query(ge=1, le=20)] = 8
+                        ) -> HotQuestions:
     svc = state.service()
-    qs = await run_in_threadpool(svc.hot_questions, max(1, min(limit, 20)))
+    qs = await run_in_threadpool(svc.hot_questions, limit)
     return HotQuestions(questions=qs)
 
 
-@router.post("/api/v1/feedback", response_model=FeedbackResponse, dependencies=[Limited])
+@router.post("/api/v1/feedback", response_model=FeedbackResponse, dependencies=[Limited],
+             responses=error_responses(404, 413, 422, 429, 503))
 async def feedback(body: FeedbackRequest, state: State) -> FeedbackResponse:
     svc = state.service()
     await run_in_threadpool(svc.store.add_feedback, body.answer_id, body.rating, body.comment)
     return FeedbackResponse(answer_id=body.answer_id, rating=body.rating, is_bad=body.rating <= 2)
 
 
-@router.post("/api/v1/handoff", response_model=HandoffResponse, dependencies=[Limited])
+@router.post("/api/v1/handoff", response_model=HandoffResponse, dependencies=[Limited],
+             responses=error_responses(404, 413, 422, 429, 503))
 async def handoff(body: HandoffRequest, state: State) -> HandoffResponse:
     svc = state.service()
     t = await run_in_threadpool(svc.store.create_handoff, body.session_id, body.reason)
@@ -105,7 +115,8 @@ def _policy(state: AppState, doc: str) -> Any:
     raise NotFound(f"没有找到文件：{doc}")
 
 
-@router.get("/api/v1/policies", response_model=list[PolicyOut])
+@router.get("/api/v1/policies", response_model=list[PolicyOut],
+            responses=error_responses(503))
 def policies(state: State) -> list[PolicyOut]:
     return [PolicyOut(doc_id=p.doc_id, doc_no=p.doc_no, title=p.title, date=p.date,
                       issuers=list(p.issuers), url=p.source_url,
@@ -114,8 +125,10 @@ def policies(state: State) -> list[PolicyOut]:
             for p in state.service().qa.index.policies.values()]
 
 
-@router.get("/api/v1/policies/{doc}/articles/{n}", response_model=ArticleOut)
-def article(doc: str, n: int, state: State) -> ArticleOut:
+@router.get("/api/v1/policies/{doc}/articles/{n}", response_model=ArticleOut,
+            responses=error_responses(404, 422, 503))
+def article(doc: Annotated[str, Path(max_length=100)], n: Annotated[int, Path(ge=0, le=10_000)],
+            state: State) -> ArticleOut:
     p = _policy(state, doc)
     try:
         a = p.article(n)

@@ -91,6 +91,12 @@ class FaqMatcher:
         with self._lock:
             return list(self._by_article.get(key, []))
 
+    def published(self) -> list[tuple[str, tuple[str, int]]]:
+        """(question, clause it cites first) of every served entry: wording an officer
+        approved, which is all that the public lists (热点问题) may show."""
+        with self._lock:
+            return [(q, key) for key, qs in self._by_article.items() for q in qs]
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from policyqa.errors import PolicyQAError
 from policyqa.ingest.model import Article, Policy
-from policyqa.text import normalize
+from policyqa.privacy import pii_kinds
+from policyqa.text import is_well_formed, normalize
 
 STATUSES = ("draft", "in_review", "published", "retired", "rejected")
 INACTIVE = ("retired", "rejected")  # out of the base: may repeat an active question
@@ -116,11 +117,23 @@ def cite_dict(c: FaqCitation) -> dict[str, Any]:
     return {"doc_id": c.doc_id, "doc_no": c.doc_no, "article": c.article, "quote": c.quote}
 
 
+def _public_text(text: str, what: str) -> str:
+    """Entries are shown to every citizen: well-formed text with no personal data in it
+    (a question drafted from the logs is masked already; one typed in must be too)."""
+    if not is_well_formed(text):
+        raise InvalidEntry(f"{what}含有无效字符")
+    kinds = pii_kinds(text)
+    if kinds:
+        raise InvalidEntry(f"{what}含有个人信息（{'、'.join(kinds)}），问答库只收录通用的问答，"
+                           "请删除后再保存")
+    return text
+
+
 def clean_fields(fields: Mapping[str, Any], policies: Mapping[str, Policy]) -> dict[str, Any]:
     """Validate the editable fields present in ``fields``; InvalidEntry (422) says why."""
     out: dict[str, Any] = {}
     if "question" in fields:
-        q = str(fields["question"] or "").strip()
+        q = _public_text(str(fields["question"] or "").strip(), "问题")
         if not q:
             raise InvalidEntry("问题不能为空")
         if len(q) > MAX_QUESTION:
@@ -130,12 +143,13 @@ def clean_fields(fields: Mapping[str, Any], policies: Mapping[str, Policy]) -> d
         raw = fields["paraphrases"] or []
         if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
             raise InvalidEntry("相似问法须为字符串列表")
-        paras = list(dict.fromkeys(p.strip() for p in raw if p.strip()))
+        paras = list(dict.fromkeys(_public_text(p.strip(), "相似问法") for p in raw
+                                   if p.strip()))
         if len(paras) > MAX_PARAPHRASES or any(len(p) > MAX_QUESTION for p in paras):
             raise InvalidEntry(f"相似问法最多{MAX_PARAPHRASES}条，每条不超过{MAX_QUESTION}字")
         out["paraphrases"] = paras
     if "answer_text" in fields:
-        a = str(fields["answer_text"] or "").strip()
+        a = _public_text(str(fields["answer_text"] or "").strip(), "答案")
         if len(a) > MAX_ANSWER:
             raise InvalidEntry(f"答案过长（超过{MAX_ANSWER}字）")
         out["answer_text"] = a

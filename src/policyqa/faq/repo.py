@@ -121,10 +121,12 @@ class FaqRepo:
     def create_many(self, items: Sequence[Mapping[str, Any]], *, officer: str,
                     policies: Mapping[str, Policy], origin: str = "manual",
                     status: str = "draft", evidence: Sequence[Mapping[str, Any]] = (),
-                    statuses: Sequence[str] = (), origins: Sequence[str] = ()
+                    statuses: Sequence[str] = (), origins: Sequence[str] = (),
+                    action: str = "create", note: str = ""
                     ) -> list[dict[str, Any]]:
         """Insert entries all-or-nothing (a duplicate question aborts the whole batch).
-        ``statuses`` / ``origins``: per item, overriding ``status`` / ``origin``."""
+        ``statuses`` / ``origins``: per item, overriding ``status`` / ``origin``;
+        ``action`` / ``note``: what the audit row of each says (e.g. import + file)."""
         cleaned = []
         for i, fields in enumerate(items):
             st = statuses[i] if i < len(statuses) else status
@@ -158,9 +160,11 @@ class FaqRepo:
                              updated_by=officer, created_at=now, updated_at=now)
                 s.add(e)
                 s.flush()
-                s.add(FaqAudit(entry_id=e.id, officer=officer, action="create", version=1,
-                               changes={k: [None, v] for k, v in f.items()} | {
-                                   "status": [None, st]}, at=now))
+                changes = {k: [None, v] for k, v in f.items()} | {"status": [None, st]}
+                if note:
+                    changes["note"] = [None, note[:500]]
+                s.add(FaqAudit(entry_id=e.id, officer=officer, action=action, version=1,
+                               changes=changes, at=now))
                 out.append(entry_dict(e))
         return out
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from policyqa.errors import Conflict
 from policyqa.faq.match import FaqMatcher
-from policyqa.faq.model import FaqDraft, InvalidEntry
+from policyqa.faq.model import INACTIVE, FaqDraft, InvalidEntry
 from policyqa.faq.repo import FaqRepo, entry_dict
 from policyqa.ingest.model import Policy
 from policyqa.service import PolicyQA
@@ -115,8 +115,14 @@ class FaqService:
 
         return export_entries(self.repo.all(), fmt)
 
-    def import_(self, data: bytes, fmt: str, officer: str) -> dict[str, Any]:
-        """Validate every row; insert all or nothing. Errors -> ImportRejected (422)."""
+    def import_(self, data: bytes, fmt: str, officer: str, source: str = ""
+                ) -> dict[str, Any]:
+        """Validate every row; insert all or nothing. Errors -> ImportRejected (422).
+
+        An import never publishes: every active row lands ``in_review`` whatever its
+        status column says (a retired or rejected row stays so), and its audit row
+        says imported, by whom and from which file (``source``). Only the review
+        workflow publishes."""
         from policyqa.faq.io import parse_import, validate_rows
 
         rows = parse_import(data, fmt)
@@ -126,12 +132,12 @@ class FaqService:
         items = [{"question": r.question, "paraphrases": r.paraphrases,
                   "answer_text": r.answer_text, "citations": [vars(c) for c in r.citations]}
                  for r in good]
+        statuses = [r.status if r.status in INACTIVE else "in_review" for r in good]
         created = self.repo.create_many(items, officer=officer, policies=self.policies,
-                                        statuses=[r.status for r in good],
-                                        origins=[r.origin for r in good])
-        if any(e["status"] == "published" for e in created):
-            self.refresh()
-        return {"imported": len(created), "ids": [e["id"] for e in created]}
+                                        statuses=statuses, origins=[r.origin for r in good],
+                                        action="import", note=f"导入文件：{source or '（未命名）'}")
+        return {"imported": len(created), "ids": [e["id"] for e in created],
+                "status": "in_review"}
 
     # ---- insight ---------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ def corpus_files(corpus_dir: Path) -> list[SourceFile]:
     for path in sorted(corpus_dir.glob("*.txt")):
         if not _DOC_ID.match(path.stem):
             raise CorpusError(f"{path.name}: corpus file names must be ASCII ids "
-                              "(letters, digits, . _ -), e.g. yrsg-2025-23.txt")
+                              "(letters, digits, . _ -), e.g. yrsg-2025-23.txt", file=path.name)
         files.append(SourceFile(path.stem, path, hashlib.sha256(path.read_bytes()).hexdigest()))
     if not files:
         raise CorpusError(f"no documents (*.txt) in corpus folder {corpus_dir}")
@@ -50,9 +50,11 @@ def _read_meta(path: Path) -> dict[str, object]:
     try:
         meta = json.loads(meta_path.read_text("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CorpusError(f"{meta_path.name}: invalid JSON sidecar ({e})") from e
+        raise CorpusError(f"{meta_path.name}: invalid JSON sidecar ({e})",
+                          file=meta_path.name) from e
     if not isinstance(meta, dict):
-        raise CorpusError(f"{meta_path.name}: sidecar must be a JSON object")
+        raise CorpusError(f"{meta_path.name}: sidecar must be a JSON object",
+                          file=meta_path.name)
     return meta
 
 
@@ -63,7 +65,8 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
         return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
     except (UnicodeDecodeError, LookupError) as e:
         raise CorpusError(f"{path.name}: cannot decode as {encoding} ({e}); "
-                          "save it as UTF-8 or set \"encoding\" in its .meta.json") from e
+                          "save it as UTF-8 or set \"encoding\" in its .meta.json",
+                          file=path.name) from e
 
 
 def load_policy(src: SourceFile) -> Policy:
@@ -81,7 +84,29 @@ def load_corpus(corpus_dir: Path) -> list[Policy]:
     seen: dict[str, str] = {}
     for p in policies:
         if p.doc_no and p.doc_no in seen:
-            raise CorpusError(f"{p.doc_id}: 文号 {p.doc_no} already used by {seen[p.doc_no]}")
+            raise CorpusError(f"{p.doc_id}: 文号 {p.doc_no} already used by {seen[p.doc_no]}",
+                              file=f"{p.doc_id}.txt")
         if p.doc_no:
             seen[p.doc_no] = p.doc_id
     return policies
+
+
+def corpus_problems(corpus_dir: Path) -> list[dict[str, str]]:
+    """Every file that stops a build, each with its reason (not only the first), for
+    the report of a server that keeps serving its last good index."""
+    try:
+        files = corpus_files(corpus_dir)
+    except CorpusError as e:
+        return [{"file": e.file or str(corpus_dir.name), "reason": str(e)}]
+    problems = []
+    for src in files:
+        try:
+            load_policy(src)
+        except CorpusError as e:
+            problems.append({"file": e.file or src.path.name, "reason": str(e)})
+    if not problems:
+        try:
+            load_corpus(corpus_dir)
+        except CorpusError as e:
+            problems.append({"file": e.file, "reason": str(e)})
+    return problems

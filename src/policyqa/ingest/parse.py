@@ -195,14 +195,17 @@ def parse_policy(raw: str, *, doc_id: str, source_name: str, source_url: str = "
                  source_sha256: str = "", overrides: dict[str, str] | None = None) -> Policy:
     """Parse one document. Raises :class:`CorpusError` naming ``source_name`` and the reason."""
     if "\x00" in raw:
-        raise CorpusError(f"{source_name}: binary content (NUL bytes), not a text document")
+        raise CorpusError(f"{source_name}: binary content (NUL bytes), not a text document",
+                          file=source_name)
     paras = _paragraphs(raw)
     if not paras:
-        raise CorpusError(f"{source_name}: the file is empty (no text after removing page chrome)")
+        raise CorpusError(f"{source_name}: the file is empty (no text after removing page chrome)",
+                          file=source_name)
     style, hits = _find_articles(paras)
     if not hits:
         raise CorpusError(f"{source_name}: no numbered articles found "
-                          "(expected paragraphs starting 第X条 / 一、 / （一） / 1.)")
+                          "(expected paragraphs starting 第X条 / 一、 / （一） / 1.)",
+                          file=source_name)
     marker = dict(STYLES)[style]
     front = _front_matter(raw, [p for p in paras[: hits[0][0]] if not _CHAPTER.match(p.text)])
     articles = [Article(0, "", "", front.sentences)] if front.sentences else []

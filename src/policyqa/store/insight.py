@@ -46,6 +46,24 @@ def top_unanswered(store: Store, limit: int = 20, days: int = 30) -> list[dict[s
                 for norm, cnt, ex, last in s.execute(q)]
 
 
+def asked_clauses(store: Store, days: int = 30, limit: int = 20_000
+                  ) -> dict[tuple[str, int], int]:
+    """How often each clause was the first citation of an answer in the last ``days``
+    (the latest ``limit`` answers): how often citizens asked about it, in whatever
+    words. Turns recorded before citations carried ``doc_id`` are not counted."""
+    q = (select(Turn.citations).where(Turn.status == "answered",
+                                      Turn.created_at >= _since(days))
+         .order_by(Turn.created_at.desc()).limit(max(0, limit)))
+    counts: dict[tuple[str, int], int] = {}
+    with store.reading() as s:
+        for (cites,) in s.execute(q):
+            first = cites[0] if cites else None
+            if isinstance(first, dict) and first.get("doc_id"):
+                key = (str(first["doc_id"]), int(first.get("article", 0)))
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def logged_turns(store: Store, days: int = 30, limit: int = 5000
                  ) -> list[tuple[str, str, str, bool]]:
     """(question, normalized, status, rated 差评) of recent turns, for FAQ drafting."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -109,6 +110,23 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and a new parent folder) readable by the service user only.
+
+    The file holds citizens' questions. SQLite gives its -wal/-shm files the mode of
+    the database file, so creating that one 0600 up front covers all three; an
+    existing file is tightened too. A folder that already exists (e.g. /tmp) is not
+    changed.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if extra.exists():
+            os.chmod(extra, 0o600)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine configured for this app's access pattern (many short transactions).
 
@@ -123,7 +141,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if u.get_backend_name() == "sqlite":
         memory = u.database in (None, "", ":memory:")
         if not memory and u.database is not None:
-            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(u.database).expanduser())
         engine = create_engine(
             u, echo=echo, json_serializer=_dumps,
             connect_args={"check_same_thread": False, "timeout": 30.0},

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from policyqa.errors import NotFound, PolicyQAError
+from policyqa.privacy import mask_pii
 from policyqa.settings import Settings
 from policyqa.store.migrations import SQLITE_BEGIN, default_database_url, make_engine, migrate
 from policyqa.store.models import (
@@ -137,6 +138,8 @@ class Store:
         ``channel`` defaults to the session's. Also marks the session active.
         ``create``: the session is new (id from :meth:`new_session_id`) and is
         inserted in the same transaction, so a first question costs one write.
+        The question is stored masked (:func:`~policyqa.privacy.mask_pii`): ID, phone and
+        card numbers, emails and introduced names never reach the database.
         Unknown status/source is a programming error (ValueError), not the citizen's.
         """
         if status not in STATUSES:
@@ -145,8 +148,8 @@ class Store:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         answer_id = uuid.uuid4().hex
         now = utcnow()
-        turn = {"id": answer_id, "session_id": session_id, "question": question,
-                "normalized": normalized, "status": status, "source": source,
+        turn = {"id": answer_id, "session_id": session_id, "question": mask_pii(question),
+                "normalized": mask_pii(normalized), "status": status, "source": source,
                 "answer_text": answer_text, "citations": [dict(c) for c in citations],
                 "reason": reason or "", "latency_ms": float(latency_ms), "created_at": now}
         # Core statements, not ORM objects: this runs on every chat turn and the
@@ -200,13 +203,14 @@ class Store:
 
     def add_feedback(self, answer_id: str, rating: int, comment: str | None = None
                      ) -> dict[str, Any]:
-        """Record a rating; an answer may be rated again, the latest rating counts."""
+        """Record a rating; an answer may be rated again, the latest rating counts.
+        The comment is stored masked, like questions."""
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             raise InvalidRating(f"评分须为1到5的整数，收到：{rating!r}")
         with self.writing() as s:
             if s.get(Turn, answer_id) is None:
                 raise NotFound(f"回答不存在：{answer_id}")
-            fb = Feedback(answer_id=answer_id, rating=rating, comment=comment or "",
+            fb = Feedback(answer_id=answer_id, rating=rating, comment=mask_pii(comment or ""),
                           created_at=utcnow())
             s.add(fb)
             s.flush()
@@ -215,7 +219,9 @@ class Store:
                     "created_at": _iso(fb.created_at)}
 
     def create_handoff(self, session_id: str, reason: str | None = None) -> dict[str, Any]:
-        """Open a 转人工 ticket carrying a snapshot of the conversation so far."""
+        """Open a 转人工 ticket carrying a snapshot of the conversation so far (its
+        questions already masked); the reason is stored masked too."""
+        reason = mask_pii(reason or "")
         for attempt in range(3):  # 6 hex digits per day: retry the rare id collision
             now = utcnow()
             ticket_id = f"HT-{now:%Y%m%d}-{secrets.token_hex(3)}"
