@@ -67,7 +67,7 @@ def test_index_rebuild_flags_changed_quotes_and_faq_round_trip(
     assert r.exit_code == 0 and "imported 1" in r.stdout, r.output
     got = FaqRepo(Store.open(Settings(data_dir=other))).all()
     assert [(x["question"], x["status"], x["created_by"]) for x in got] == [
-        ("招应届生有补助吗", "published", "cli:wang")]
+        ("招应届生有补助吗", "in_review", "cli:wang")]  # an import never publishes
 
     # A revision of the document amends the quoted sentence; the rebuild flags the entry.
     src = next(corpus_copy.glob("*.txt"))

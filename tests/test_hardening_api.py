@@ -145,15 +145,15 @@ def test_entries_with_personal_data_are_refused(env: tuple[TestClient, str], fie
     assert not any(s in r.text for s in SECRETS)
 
 
-SURROGATE = '"补贴\\ud800"'
+SURROGATE = '"补贴\\ud800"'  # JSON text: a lone surrogate escaped, as a client may send it
 
 
 @pytest.mark.parametrize("path, body", [
-    ("/api/v1/chat", '{"question": %s}' % SURROGATE),
-    ("/api/v1/chat", '{"question": "补贴", "session_id": %s}' % SURROGATE),
-    ("/api/v1/feedback", '{"answer_id": %s, "rating": 3}' % SURROGATE),
-    ("/api/v1/handoff", '{"session_id": %s}' % SURROGATE),
-    ("/api/v1/feedback", '{"answer_id": "x", "rating": 1, "comment": %s}' % SURROGATE),
+    ("/api/v1/chat", f'{{"question": {SURROGATE}}}'),
+    ("/api/v1/chat", f'{{"question": "补贴", "session_id": {SURROGATE}}}'),
+    ("/api/v1/feedback", f'{{"answer_id": {SURROGATE}, "rating": 3}}'),
+    ("/api/v1/handoff", f'{{"session_id": {SURROGATE}}}'),
+    ("/api/v1/feedback", f'{{"answer_id": "x", "rating": 1, "comment": {SURROGATE}}}'),
 ])
 def test_lone_surrogates_are_422(env: tuple[TestClient, str], path: str, body: str) -> None:
     c, _ = env
@@ -232,3 +232,25 @@ def test_imports_land_in_review_with_an_import_audit(env: tuple[TestClient, str]
     assert [(a["action"], a["officer"]) for a in entry["audit"]] == [("import", "li")]
     assert "faq-2026.json" in json.dumps(entry["audit"], ensure_ascii=False)
     assert chat(c, q)["source"] != "faq"  # not served until a reviewer publishes it
+
+
+def test_retention_purges_old_citizen_data(env: tuple[TestClient, str]) -> None:
+    from policyqa.store.retention import purge
+
+    c, _ = env
+    store = c.app.state.policyqa.chat.store  # type: ignore[attr-defined]
+    old, new = chat(c, "企业新型学徒制有补贴吗？"), chat(c, "企业新型学徒制有补贴吗？")
+    c.post("/api/v1/feedback", json={"answer_id": old["answer_id"], "rating": 1})
+    assert c.post("/api/v1/handoff", json={"session_id": old["session_id"]}).status_code == 200
+    with store.engine.begin() as conn:  # the first conversation happened 200 days ago
+        for table, col, key in (("turns", "session_id", "session_id"),
+                                ("handoff_tickets", "session_id", "session_id"),
+                                ("chat_sessions", "id", "session_id")):
+            stamp = "last_active_at" if table == "chat_sessions" else "created_at"
+            conn.execute(text(f"UPDATE {table} SET {stamp} = :t WHERE {col} = :s"),
+                         {"t": "2020-01-01 00:00:00", "s": old[key]})
+    assert purge(store, 180) == {"feedback": 1, "turns": 1, "handoffs": 1, "sessions": 1}
+    with pytest.raises(Exception, match="会话不存在"):
+        store.transcript(old["session_id"])
+    assert [t["answer_id"] for t in store.transcript(new["session_id"])] == [new["answer_id"]]
+    assert purge(store, 180) == {"feedback": 0, "turns": 0, "handoffs": 0, "sessions": 0}

@@ -8,12 +8,7 @@ downloaded browser). Ratings and 转人工 tickets are checked in the database i
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import sqlite3
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -23,15 +18,14 @@ from typing import Any
 
 import pytest
 
+from live import Server, live_server
 from policyqa.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-REPO_ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "我们公司招了应届生，有补贴吗？"
 DOC_NO = "渝人社规〔2025〕23号"
-READY_TIMEOUT_S = 180
 T = 20_000  # ms: one answer, at most
 
 if not CHROMIUM.exists():
@@ -45,70 +39,12 @@ except ImportError:
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, base: str, data_dir: Path, proc: subprocess.Popen[bytes], log: Path):
-        self.base, self.data_dir, self.proc, self.log = base, data_dir, proc, log
-
-    def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.data_dir / "policyqa.db")
-
-    def get_json(self, path: str) -> Any:
-        with urllib.request.urlopen(self.base + urllib.parse.quote(path), timeout=10) as r:
-            return json.load(r)
-
-    def tail(self) -> str:
-        return self.log.read_text("utf-8", errors="replace")[-3000:]
-
-
 @pytest.fixture(scope="module")
 def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`policyqa serve` on the session's index folder (built by whoever comes first, the
     server or the in-process `qa` fixture) and a fresh SQLite database."""
-    tmp = tmp_path_factory.mktemp("ui_server")
-    data_dir, log = tmp / "data", tmp / "server.log"
-    port = _free_port()
-    env = {**os.environ,
-           "POLICYQA_CORPUS_DIR": str(settings.corpus_dir),
-           "POLICYQA_INDEX_DIR": str(settings.index_dir),
-           "POLICYQA_MODEL_DIR": str(settings.model_dir),
-           "POLICYQA_DATA_DIR": str(data_dir),
-           "POLICYQA_DATABASE_URL": "",
-           "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "GRADIO_ANALYTICS_ENABLED": "False"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "policyqa.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=out,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    srv = Server(f"http://127.0.0.1:{port}", data_dir, proc, log)
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{srv.tail()}")
-            try:
-                with urllib.request.urlopen(srv.base + "/readyz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"/readyz not 200 after {READY_TIMEOUT_S}s:\n{srv.tail()}")
-            time.sleep(0.5)
+    with live_server(settings, tmp_path_factory.mktemp("ui_server")) as srv:
         yield srv
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

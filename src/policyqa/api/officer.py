@@ -16,6 +16,7 @@ from pydantic import Field
 
 from policyqa.api.routes import State
 from policyqa.api.schemas import RequestBody, error_responses
+from policyqa.faq.io import MEDIA_TYPES
 from policyqa.faq.model import MAX_ANSWER, MAX_CITATIONS, MAX_PARAPHRASES, MAX_QUESTION
 from policyqa.faq.officers import Unauthorized, authenticate
 
@@ -123,11 +124,10 @@ async def create_entry(body: EntryIn, state: State, officer: Officer) -> dict[st
     return await run_in_threadpool(_faq(state).create, fields, officer)
 
 
-@router.get("/faq/export")
+@router.get("/faq/export", response_class=Response, responses={200: {
+    "description": "the whole 问答库 as a file", "content": {t: {} for t in MEDIA_TYPES.values()}}})
 async def export(state: State, officer: Officer,
                  format: Literal["json", "csv", "xlsx"] = "json") -> Response:
-    from policyqa.faq.io import MEDIA_TYPES
-
     data = await run_in_threadpool(_faq(state).export, format)
     return Response(data, media_type=MEDIA_TYPES[format], headers={
         "Content-Disposition": f'attachment; filename="policyqa-faq.{format}"'})

@@ -1,0 +1,105 @@
+"""A real `policyqa serve` subprocess on a free loopback port, for the tests that need
+one (the widget in Chromium, the schema fuzz, memory after a burst).
+
+It uses the session's corpus, model and index folder (built by whoever comes first, the
+server or the in-process `qa` fixture) and a private SQLite database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policyqa.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+READY_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, base: str, data_dir: Path, proc: subprocess.Popen[bytes], log: Path,
+                 env: dict[str, str]):
+        self.base, self.data_dir, self.proc, self.log, self.env = base, data_dir, proc, log, env
+
+    def db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.data_dir / "policyqa.db")
+
+    def get_json(self, path: str) -> Any:
+        with urllib.request.urlopen(self.base + urllib.parse.quote(path), timeout=10) as r:
+            return json.load(r)
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process, from /proc (Linux)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+    def tail(self) -> str:
+        return self.log.read_text("utf-8", errors="replace")[-3000:]
+
+
+def server_env(settings: Settings, data_dir: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ,
+            "POLICYQA_CORPUS_DIR": str(settings.corpus_dir),
+            "POLICYQA_INDEX_DIR": str(settings.index_dir),
+            "POLICYQA_MODEL_DIR": str(settings.model_dir),
+            "POLICYQA_DATA_DIR": str(data_dir),
+            "POLICYQA_DATABASE_URL": "",
+            "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False", **extra}
+
+
+@contextmanager
+def live_server(settings: Settings, tmp: Path, **extra_env: str) -> Iterator[Server]:
+    """Start the server, wait for /readyz, yield it; terminate it afterwards."""
+    data_dir, log = tmp / "data", tmp / "server.log"
+    port = free_port()
+    env = server_env(settings, data_dir, **extra_env)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "policyqa.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    srv = Server(f"http://127.0.0.1:{port}", data_dir, proc, log, env)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}:\n{srv.tail()}")
+            try:
+                with urllib.request.urlopen(srv.base + "/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"/readyz not 200 after {READY_TIMEOUT_S}s:\n{srv.tail()}")
+            time.sleep(0.5)
+        yield srv
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
