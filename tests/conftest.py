@@ -16,6 +16,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,16 @@ def corpus_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "corpus"
     shutil.copytree(CORPUS_DIR, dest)
     return dest
+
+
+def auth(token: str) -> dict[str, str]:
+    """The officer's bearer header."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def chat(client: Any, question: str, **kw: Any) -> dict[str, Any]:
+    """One /api/v1/chat turn that must succeed; its JSON body."""
+    r = client.post("/api/v1/chat", json={"question": question, **kw})
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out

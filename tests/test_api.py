@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import chat as ask
 from policyqa.api import create_app
 from policyqa.api.app import open_store
 from policyqa.chat import ChatService
@@ -32,13 +33,6 @@ def client(settings: Settings, qa: PolicyQA, tmp_path_factory: pytest.TempPathFa
     data = tmp_path_factory.mktemp("data")
     with _client(settings, qa, data_dir=data, rate_limit_per_minute=0) as c:
         yield c
-
-
-def ask(client: TestClient, question: str, **kw: Any) -> dict[str, Any]:
-    r = client.post("/api/v1/chat", json={"question": question, **kw})
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 def test_health_and_ready(client: TestClient) -> None:

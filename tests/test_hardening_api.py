@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from conftest import auth, chat
 from pg import create_database, drop_database
 from policyqa.api import create_app
 from policyqa.api.app import open_store
@@ -58,17 +59,6 @@ def env(request: pytest.FixtureRequest, settings: Settings, qa: PolicyQA,
         yield c, add_officer(app.state.policyqa.chat.store, "li")
     if name:
         drop_database(request.getfixturevalue("pg_url"), name)
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def chat(c: TestClient, q: str, **kw: Any) -> dict[str, Any]:
-    r = c.post("/api/v1/chat", json={"question": q, **kw})
-    assert r.status_code == 200, r.text
-    out: dict[str, Any] = r.json()
-    return out
 
 
 def database_text(c: TestClient) -> str:
@@ -142,6 +132,20 @@ def test_entries_with_personal_data_are_refused(env: tuple[TestClient, str], fie
         fields["answer_text"] = "请联系身份证号500101199003071234的本人"
     r = c.post(f"{OFFICER}/faq", headers=auth(token), json=fields)
     assert r.status_code == 422 and "个人信息" in r.json()["detail"]
+    assert not any(s in r.text for s in SECRETS)
+
+
+def test_an_import_with_personal_data_is_refused_row_by_row(env: tuple[TestClient, str]
+                                                            ) -> None:
+    c, token = env
+    rows = [{"question": "扩岗补助怎么领？"},
+            {"question": "手机13812345678能领扩岗补助吗？"},
+            {"question": "补贴找谁？", "answer_text": "找身份证号500101199003071234的人"}]
+    r = c.post(f"{OFFICER}/faq/import?format=json",
+               content=json.dumps(rows, ensure_ascii=False).encode(), headers=auth(token))
+    assert r.status_code == 422
+    bad = {(e["row"], e["field"]) for e in r.json()["errors"]}
+    assert bad == {(2, "question"), (3, "answer_text")}
     assert not any(s in r.text for s in SECRETS)
 
 

@@ -23,7 +23,7 @@ from policyqa.service import MAX_QUESTION_CHARS
 from policyqa.settings import Settings
 
 pytestmark = pytest.mark.slow
-GROWTH_MB = 80  # allowed above the warm baseline: caches of bounded size, allocator slack
+GROWTH_MB = 50  # allowed above the warm baseline (measured: +13 MB; +84 MB before the fix)
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +61,10 @@ def test_rss_returns_near_baseline_after_a_burst(server: Server) -> None:
     with ThreadPoolExecutor(4) as pool:
         codes = list(pool.map(lambda b: post(server, b), bodies))
     assert time.monotonic() - t0 < 300
-    assert codes.count(413) == 40 and codes.count(422) == 300, sorted(set(codes))
-    assert codes.count(200) == 300
     time.sleep(1.0)
     after = server.rss_mb()
     assert after < baseline + GROWTH_MB, (baseline, after)
+    assert codes.count(413) == 40 and codes.count(422) == 300, sorted(set(codes))
+    assert codes.count(200) == 300
     assert post(server, question(0, 40)) == 200  # and it still answers
     print(f"RSS baseline {baseline:.0f} MB, after the burst {after:.0f} MB")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import auth, chat
 from pg import create_database, drop_database
 from policyqa.api import create_app
 from policyqa.api.app import open_store
@@ -55,17 +56,6 @@ def env(request: pytest.FixtureRequest, settings: Settings, qa: PolicyQA,
     with make_client(settings, qa, database_url=url) as c:
         yield c, add_officer(c.app.state.policyqa.chat.store, "li")  # type: ignore[attr-defined]
     drop_database(server, name)
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def chat(c: TestClient, q: str, **kw: Any) -> dict[str, Any]:
-    r = c.post("/api/v1/chat", json={"question": q, **kw})
-    assert r.status_code == 200, r.text
-    out: dict[str, Any] = r.json()
-    return out
 
 
 def officer_routes(c: TestClient) -> list[tuple[str, str]]:

@@ -117,15 +117,22 @@ def cite_dict(c: FaqCitation) -> dict[str, Any]:
     return {"doc_id": c.doc_id, "doc_no": c.doc_no, "article": c.article, "quote": c.quote}
 
 
-def _public_text(text: str, what: str) -> str:
-    """Entries are shown to every citizen: well-formed text with no personal data in it
-    (a question drafted from the logs is masked already; one typed in must be too)."""
+def public_text_problem(text: str, what: str) -> str | None:
+    """Why ``text`` may not be shown to every citizen, or None: it must be well-formed and
+    hold no personal data (a question drafted from the logs is masked already; one typed
+    in or imported must be too). The message names the kind of data, never the data."""
     if not is_well_formed(text):
-        raise InvalidEntry(f"{what}含有无效字符")
+        return f"{what}含有无效字符"
     kinds = pii_kinds(text)
     if kinds:
-        raise InvalidEntry(f"{what}含有个人信息（{'、'.join(kinds)}），问答库只收录通用的问答，"
-                           "请删除后再保存")
+        return f"{what}含有个人信息（{'、'.join(kinds)}），问答库只收录通用的问答，请删除后再保存"
+    return None
+
+
+def _public_text(text: str, what: str) -> str:
+    problem = public_text_problem(text, what)
+    if problem:
+        raise InvalidEntry(problem)
     return text
 
 

@@ -81,7 +81,8 @@ class FaqService:
             try:
                 created.append(self.repo.create(fields, officer=officer, policies=self.policies,
                                                 origin=d.origin, evidence=d.evidence))
-            except Conflict as e:  # already in the 问答库: say so, do not fail the batch
+            except (Conflict, InvalidEntry) as e:  # already in the 问答库, or a wording that
+                # may not be stored (e.g. a long number): say so, do not fail the batch
                 skipped.append({"question": d.question, "reason": str(e)})
         return {"created": created, "skipped": skipped}
 

@@ -23,6 +23,7 @@ from policyqa.faq.model import (
     FaqCitation,
     InvalidEntry,
     check_citation,
+    public_text_problem,
     question_key,
 )
 from policyqa.ingest.model import Policy
@@ -80,6 +81,10 @@ def validate_rows(rows: Sequence[Mapping[str, Any]], policies: Mapping[str, Poli
             err("answer_text", f"答案超过 {MAX_ANSWER} 字（{len(answer)} 字）")
         status = _choice(raw.get("status"), STATUSES, "draft", "status", "状态", err)
         origin = _choice(raw.get("origin"), ORIGINS, "import", "origin", "来源", err)
+        for field, label, text in [("question", "问题", q), ("answer_text", "答案", answer),
+                                   *(("paraphrases", "相似问法", p) for p in paras)]:
+            if problem := public_text_problem(text, label):
+                err(field, problem)
         cites, given = _citations(raw.get("citations"), policies, err)
         if status == "published" and not given:
             err("citations", "已发布的问答必须至少引用一条政策原文")
