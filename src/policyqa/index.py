@@ -5,6 +5,7 @@ Layout under ``index_dir``::
     CURRENT                  name of the active build (replaced atomically)
     builds/<name>/           manifest.json, chunks.jsonl, policies.json,
                              dense.faiss, bm25_vocab.json, bm25_weights.npz
+    cache/<engine>-<model>.npz   passage vectors by text (see policyqa.vecache)
 
 A build is written to a fresh folder and only then made CURRENT, so a failing
 build never touches the index in service. Row numbers stay inside this module;
@@ -33,6 +34,7 @@ from policyqa.ingest.chunk import Chunk, make_chunks
 from policyqa.ingest.corpus import SourceFile
 from policyqa.ingest.model import Policy, policy_from_dict, policy_to_dict
 from policyqa.text import Tokenizer
+from policyqa.vecache import VectorCache
 
 SCHEMA_VERSION = 1
 _KEEP_OLD_BUILDS = 1
@@ -116,7 +118,7 @@ class PolicyIndex:
     def build(policies: Sequence[Policy], files: Sequence[SourceFile], encoder: Encoder,
               tokenizer: Tokenizer, tokenizer_sig: str, index_dir: Path, *,
               factory: str = "Flat", progress: Callable[[int, int], None] | None = None,
-              batch_size: int = 32) -> Path:
+              batch_size: int = 1, workers: int = 1) -> Path:
         """Encode and write a new build, then make it CURRENT. Returns the build folder."""
         import faiss
 
@@ -129,14 +131,10 @@ class PolicyIndex:
         name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         tmp = builds / f".{name}.partial"
         tmp.mkdir()
+        cache = VectorCache.open(index_dir, encoder)
         try:
-            vecs = []
-            for start in range(0, len(chunks), batch_size):
-                batch = [c.text for c in chunks[start : start + batch_size]]
-                vecs.append(encoder.encode_passages(batch))
-                if progress:
-                    progress(min(start + batch_size, len(chunks)), len(chunks))
-            vectors = np.ascontiguousarray(np.vstack(vecs), dtype=np.float32)
+            vectors = cache.encode(encoder, [c.text for c in chunks], batch_size=batch_size,
+                                   workers=workers, progress=progress)
             faiss.write_index(_dense_index(vectors, factory), str(tmp / "dense.faiss"))
             bm25 = BM25.build([tokenizer.tokenize(c.text) for c in chunks])
             bm25.save(tmp)
@@ -157,6 +155,7 @@ class PolicyIndex:
                 "counts": {"documents": len(policies),
                            "articles": sum(len(p.articles) for p in policies),
                            "chunks": len(chunks)},
+                "encoded": {"new": cache.misses, "from_cache": cache.hits},
                 "files": {f.name: _sha256(f) for f in sorted(tmp.iterdir())},
             }
             (tmp / "manifest.json").write_text(
@@ -167,6 +166,7 @@ class PolicyIndex:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _write_atomic(index_dir / "CURRENT", name + "\n")
+        cache.save()  # after the build is in place: a failed build leaves the old cache
         _prune(builds, keep={name})
         return final
 

@@ -112,12 +112,18 @@ def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
 
 class Retriever:
     def __init__(self, index: PolicyIndex, encoder: Encoder, tokenizer: Tokenizer,
-                 thesaurus: Thesaurus, params: RetrievalParams | None = None) -> None:
+                 thesaurus: Thesaurus, params: RetrievalParams | None = None,
+                 encode_slots: int = 2) -> None:
         self.index = index
         self.encoder = encoder
         self.tokenizer = tokenizer
         self.thesaurus = thesaurus
         self.params = params or RetrievalParams()
+        # Questions encoded at once. Each run on one core, so more than the cores gives
+        # no throughput; and onnxruntime keeps buffers for every run in flight, so an
+        # unbounded number (the web server's 40 worker threads) grew RSS by hundreds of
+        # MB under a burst of long questions.
+        self._slots = threading.BoundedSemaphore(max(1, encode_slots))
         # Citizens ask the same (hot) questions again and again; encoding is most of the cost.
         self._qvec: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()  # guards the cache only; encodes run concurrently
@@ -128,7 +134,8 @@ class Retriever:
             if vec is not None:
                 self._qvec.move_to_end(text)
                 return vec
-        vec = self.encoder.encode_queries([text])[0]
+        with self._slots:
+            vec = self.encoder.encode_queries([text])[0]
         with self._lock:
             self._qvec[text] = vec
             if len(self._qvec) > QUERY_CACHE_SIZE:

