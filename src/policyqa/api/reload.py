@@ -1,0 +1,76 @@
+"""A running server picks up a new index build without a restart.
+
+`policyqa index` (in another process) writes a new build and then flips the CURRENT
+pointer. Every server polls that pointer; on a change it loads the new build beside the
+one in service — the chat keeps answering from the old one meanwhile — runs the 问答库
+stale check against it, and swaps the app's chat and officer services in one step. A
+request in flight keeps the objects it started with and finishes on the old build,
+which is released when the last such request is done. A build that fails to load is
+logged and the old one kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from policyqa.errors import PolicyQAError
+
+log = logging.getLogger("policyqa.reload")
+
+
+def swap_if_new(state: Any) -> bool:
+    """Load and switch to a new CURRENT build if there is one; True when switched."""
+    from policyqa.chat import ChatService
+    from policyqa.faq.service import FaqService
+    from policyqa.ingest.corpus import corpus_problems
+
+    chat = state.chat
+    if chat is None:
+        return False
+    try:
+        qa = chat.qa.reopened()
+    except PolicyQAError as e:
+        log.error("new index build not loaded, still serving %s: %s",
+                  chat.qa.index.build_name, e)
+        return False
+    if qa is None:
+        return False
+    faq = None
+    if state.faq is not None:
+        faq = FaqService(qa, chat.store)
+        stale = faq.start()
+        if stale:
+            log.warning("问答库: %d entries flagged stale by the new build", len(stale))
+    new = ChatService(qa, chat.store, faq.matcher if faq else None, hot_ttl_s=chat.hot_ttl_s)
+    problems = tuple(corpus_problems(state.settings.corpus_dir))
+    state.chat, state.faq, state.problems = new, faq, problems
+    log.info("switched to index build %s (%s chunks)", qa.index.build_name,
+             qa.index.manifest["counts"]["chunks"])
+    return True
+
+
+class IndexWatcher:
+    """Polls the index folder's CURRENT pointer every ``interval_s`` seconds."""
+
+    def __init__(self, state: Any, interval_s: float) -> None:
+        self.state = state
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="index-watcher", daemon=True)
+
+    def start(self) -> None:
+        if self.interval_s > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        self.state.ready.wait()
+        while not self._stop.wait(self.interval_s):
+            try:
+                swap_if_new(self.state)
+            except Exception:  # never let the watcher die: the next poll tries again
+                log.exception("index reload failed")
