@@ -106,6 +106,8 @@ FIXTURES = {  # file: (numbering, ordinals incl. 0 when front matter exists, lab
     "paren_top.txt": ("（一）", 4, list("一二三四"), "某区测试补贴实施细则", ""),
     "digit_top.txt": ("1.", 4, ["1", "2", "3"], "某镇测试工作要点", "测镇发〔2099〕4号"),
     "webpage.txt": ("一、", 4, list("一二三"), "某市测试办法", "测人社规〔2099〕5号"),
+    "law.md": ("第X条", 5, list("一二三四"), "某市虚构测试条例", ""),
+    "notice.md": ("一、", 4, list("一二三"), "关于虚构测试时间折算问题的通知", "测人社发[2099]3号"),
 }
 
 
@@ -124,6 +126,22 @@ def test_fixture_table(name: str) -> None:
         assert a.sentences, a
         for s in a.sentences:
             assert s.text in raw
+
+
+def test_markdown_transcriptions() -> None:
+    """`#` marks are markup: the title has none, `## 第X章` are chapters, the INFO END
+    comment is dropped, and the latest adoption/amendment line dates the law."""
+    law = _load(INVENTED_DIR / "law.md")
+    assert law.date == "2099-06-30" and "#" not in law.title
+    assert [a.chapter for a in law.articles if a.ordinal] == [
+        "第一章 总则", "第一章 总则", "第二章 测试补助", "第二章 测试补助"]
+    assert "依照本条例第一条规定" in " ".join(s.text for s in law.article(2).sentences)
+    assert [s.text for s in law.article(3).sentences][1:] == ["（一）完成理论测试的；",
+                                                              "（二）完成操作测试的。"]
+    text = " ".join(s.text for a in law.articles for s in a.sentences)
+    assert "INFO END" not in text and "#" not in text
+    notice = _load(INVENTED_DIR / "notice.md")
+    assert notice.article(3).text.startswith("2098年1月1日发布的测试通知同时废止")  # bare ## 三
 
 
 def test_chapters_and_cross_references() -> None:

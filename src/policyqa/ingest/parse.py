@@ -20,7 +20,7 @@ _CN_NUM = "一二三四五六七八九十百零〇两"
 # Numbering styles, outermost first. Group 1 is the number as written.
 STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("第X条", re.compile(rf"^第([{_CN_NUM}\d]+)条(?![规所的中至、和及与之款项第])[\s　]*")),
-    ("一、", re.compile(rf"^([{_CN_NUM}]+)[、．][\s　]*")),
+    ("一、", re.compile(rf"^([{_CN_NUM}]+)(?:[、．][\s　]*|$)")),  # a bare "三" heading too
     ("（一）", re.compile(rf"^[（(]([{_CN_NUM}]+)[）)][\s　]*")),
     ("1.", re.compile(r"^(\d{1,3})(?:[、．]|\.(?!\d))[\s　]*")),
     ("（1）", re.compile(r"^[（(](\d{1,3})[）)][\s　]*")),
@@ -50,6 +50,13 @@ class _Para:
     text: str  # stripped line, an exact substring of the source
     start: int  # offset of ``text`` in the source
     line: int
+    level: int = 0  # markdown heading level (# = 1, ## = 2); 0 for a plain line
+
+
+# Markdown transcriptions (`# title`, `## 第一章 总则`, `<!-- … -->`): the heading marks
+# are markup, not text, so a heading's text starts after them.
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t　]+")
+_MD_COMMENT = re.compile(r"^<!--.*-->$")
 
 
 def _paragraphs(raw: str) -> list[_Para]:
@@ -60,15 +67,20 @@ def _paragraphs(raw: str) -> list[_Para]:
         body = line.strip(" \t\r\n\u3000\xa0\ufeff")
         start = pos + line.find(body) if body else pos
         pos += len(line)
-        if not body:
+        if not body or _MD_COMMENT.match(body):
             continue
+        level = 0
+        if m := _MD_HEADING.match(body):
+            level, start, body = len(m.group(1)), start + m.end(), body[m.end():]
+            if not body:
+                continue
         if _FOOTER.match(body):
             break
         if _META_LINE.match(body) or all(tok in _CHROME for tok in body.split()):
             continue
         if paras and paras[-1].text == body:  # a header printed twice in a row
             continue
-        paras.append(_Para(body, start, lineno))
+        paras.append(_Para(body, start, lineno, level))
     return paras
 
 
@@ -150,6 +162,10 @@ def _front_matter(raw: str, paras: list[_Para]) -> _Front:
         f.doc_no = m.group(0) if m else ""
     enclosed = re.search(r"(?:印发|转发|颁布)《(.+?)》", f.notice_title)
     f.title = enclosed.group(1) if enclosed else f.notice_title
+    h1 = next((i for i, p in enumerate(paras) if p.level == 1), None)
+    if h1 is not None and not f.title:  # a transcription's `# title`
+        f.title = paras[h1].text
+        skip.add(h1)
     if not f.title:  # no 文号 block: a short unpunctuated line that reads like a title
         for i, p in enumerate(paras):
             if len(p.text) <= 60 and p.text[-1] not in _SENT_PUNCT and re.search(
@@ -158,6 +174,11 @@ def _front_matter(raw: str, paras: list[_Para]) -> _Front:
                 skip.add(i)
                 break
     date_idx = next((i for i, p in enumerate(paras) if _DATE.fullmatch(p.text)), None)
+    if date_idx is None:  # 2012年12月28日 第十一届…会议…修正: the latest such line dates it
+        dated = [_DATE.match(p.text) for p in paras]
+        found = sorted((int(m[1]), int(m[2]), int(m[3])) for m in dated if m)
+        if found:
+            f.date = "{:04d}-{:02d}-{:02d}".format(*found[-1])
     if date_idx is not None:
         y, mo, d = _DATE.fullmatch(paras[date_idx].text).groups()  # type: ignore[union-attr]
         f.date = f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
