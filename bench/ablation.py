@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from policyqa.bm25 import BM25
-from policyqa.evaluation import load_gold
+from policyqa.evaluation import doc_aliases, expected_ids, load_gold
 from policyqa.retrieve import Signals, rank
 from policyqa.service import PolicyQA, make_tokenizer
 from policyqa.settings import Settings
@@ -35,7 +35,7 @@ def main() -> None:
         "jieba+bigram": tok.tokenize,
     }
     bm25 = {name: BM25.build([f(c.text) for c in chunks]) for name, f in variants.items()}
-    doc_no = {d: p.doc_no for d, p in qa.index.policies.items()}
+    aliases = doc_aliases(qa.index.policies)
     params = qa.retriever.params
     print(f"{'set':<22}{'method':<26}{'R@1':>7}{'R@3':>7}")
     for path in SETS:
@@ -49,9 +49,10 @@ def main() -> None:
             r1 = r3 = 0
             for g, s in zip(gold, sigs, strict=True):
                 sig, p = build(s)  # type: ignore[operator]
-                ranked = [(doc_no[h.doc_id], h.article) for h in rank(sig, p, 3).articles]
-                r1 += bool(ranked) and ranked[0] in g.expected
-                r3 += any(x in g.expected for x in ranked)
+                ranked = [(h.doc_id, h.article) for h in rank(sig, p, 3).articles]
+                expected = expected_ids(g, aliases)
+                r1 += bool(ranked) and ranked[0] in expected
+                r3 += any(x in expected for x in ranked)
             print(f"{path.name:<22}{label:<26}{r1 / len(gold):>7.3f}{r3 / len(gold):>7.3f}")
 
         def lex(s: Signals, name: str) -> dict[str, float]:

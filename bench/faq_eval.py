@@ -29,7 +29,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from policyqa.chat import ChatService
-    from policyqa.evaluation import load_gold
+    from policyqa.evaluation import doc_aliases, expected_ids, load_gold
     from policyqa.faq.service import FaqService
     from policyqa.service import PolicyQA
     from policyqa.settings import Settings
@@ -57,8 +57,8 @@ def main() -> None:
                 n_ans = sum(bool(g.expected) for g in questions)
                 for g in questions:
                     t = chat.chat(g.question)
-                    want = g.expected
-                    first = ((t.citations[0]["doc_no"], t.citations[0]["article"])
+                    want = expected_ids(g, doc_aliases(qa.index.policies))
+                    first = ((t.citations[0]["doc_id"], t.citations[0]["article"])
                              if t.citations else None)
                     ok = t.status == "answered" and first in want
                     if t.source == "faq":

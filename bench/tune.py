@@ -20,7 +20,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from policyqa.answer import GateParams
-from policyqa.evaluation import GoldQuestion, load_gold
+from policyqa.evaluation import GoldQuestion, doc_aliases, expected_ids, load_gold
 from policyqa.retrieve import RetrievalParams, Signals, rank
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
@@ -28,20 +28,21 @@ from policyqa.settings import Settings
 
 def score(qa: PolicyQA, data: list[tuple[GoldQuestion, Signals]], rp: RetrievalParams,
           gp: GateParams) -> dict[str, float]:
-    doc_no = {d: p.doc_no for d, p in qa.index.policies.items()}
+    aliases = doc_aliases(qa.index.policies)
     qa.answerer.params = gp
     r1 = acc = fr = rr = 0
     n_a = sum(g.answerable for g, _ in data)
     n_u = len(data) - n_a
     for g, sig in data:
+        expected = expected_ids(g, aliases)
         r = rank(sig, rp, 5)
         ans = qa.answerer.answer(r)
-        top = (doc_no[r.articles[0].doc_id], r.articles[0].article) if r.articles else None
+        top = (r.articles[0].doc_id, r.articles[0].article) if r.articles else None
         if g.answerable:
-            r1 += top in g.expected
+            r1 += top in expected
             fr += ans.status == "refused"
             acc += ans.status == "answered" and (
-                doc_no[ans.citations[0].doc_id], ans.citations[0].article) in g.expected
+                ans.citations[0].doc_id, ans.citations[0].article) in expected
         else:
             rr += ans.status == "refused"
     return {"r1": r1 / n_a, "acc": acc / n_a, "frr": fr / n_a, "refusal": rr / max(n_u, 1),

@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 
-from conftest import CORPUS_DIR, DOC_NO, REPO_ROOT
+from conftest import CORPUS_DIR, DOC_ID, DOC_NO, REPO_ROOT
 from policyqa.errors import PolicyQAError
-from policyqa.evaluation import PER_QUESTION_KEYS, load_gold, summarize
+from policyqa.evaluation import (
+    PER_QUESTION_KEYS,
+    doc_aliases,
+    expected_ids,
+    load_gold,
+    summarize,
+)
 from policyqa.ingest.corpus import load_corpus
 
 OTHER = "其他〔2024〕1号"
@@ -20,10 +26,11 @@ def _row(qid: str, answerable: bool, status: str, cited: list[tuple[str, int]],
     return {
         "id": qid, "question": f"问题{qid}", "answerable": answerable, "status": status,
         "reason": "" if status == "answered" else "topic",
-        "citations": [{"doc_no": d, "article": a, "quote": "……"} for d, a in cited],
-        "ranked": [{"doc_no": d, "article": a} for d, a in cited],
+        "citations": [{"doc_id": d, "doc_no": d, "article": a, "quote": "……"}
+                      for d, a in cited],
+        "ranked": [{"doc_id": d, "doc_no": d, "article": a} for d, a in cited],
         "hit_rank": hit_rank,
-        "expected": [{"doc_no": d, "article": a} for d, a in expected],
+        "expected": [{"doc_id": d, "article": a} for d, a in expected],
         "features": {"dense": 0.9},
     }
 
@@ -111,12 +118,28 @@ def test_load_gold_non_object_line(tmp_path: Path, bad: str) -> None:
         load_gold(path)
 
 
-@pytest.mark.parametrize("name", ["questions.jsonl", "holdout.jsonl"])
+def test_gold_names_documents_by_doc_id_or_doc_no(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    path.write_text(
+        f'{{"id": "a", "question": "q", "expected": [{{"doc_id": "{DOC_ID}", "article": 4}}]}}\n'
+        f'{{"id": "b", "question": "q", "expected": [{{"doc_no": "{DOC_NO}", "article": 4}}]}}\n'
+        '{"id": "c", "question": "q", "expected": [{"doc_id": "nope", "article": 1}]}\n',
+        "utf-8")
+    a, b, c = load_gold(path)
+    policies = {p.doc_id: p for p in load_corpus(CORPUS_DIR)}
+    aliases = doc_aliases(policies)
+    assert expected_ids(a, aliases) == expected_ids(b, aliases) == frozenset({(DOC_ID, 4)})
+    with pytest.raises(PolicyQAError, match="gold c: no document 'nope'"):
+        expected_ids(c, aliases)
+
+
+@pytest.mark.parametrize("name", ["questions.jsonl", "holdout.jsonl", "holdout2.jsonl"])
 def test_repo_gold_sets_reference_real_articles(name: str) -> None:
-    policies = {p.doc_no: {a.ordinal for a in p.articles} for p in load_corpus(CORPUS_DIR)}
+    policies = {p.doc_id: p for p in load_corpus(CORPUS_DIR)}
+    aliases = doc_aliases(policies)
     gold = load_gold(REPO_ROOT / "eval" / name)
     assert len({g.id for g in gold}) == len(gold)
     for g in gold:
         assert g.answerable == bool(g.expected), g.id
-        for doc_no, article in g.expected:
-            assert article in policies[doc_no], (g.id, doc_no, article)
+        for doc_id, article in expected_ids(g, aliases):
+            assert article in {a.ordinal for a in policies[doc_id].articles}, (g.id, article)

@@ -164,7 +164,7 @@ def eval_cmd(gold: Path, json_out: Path | None, show_misses: bool) -> None:
     """Evaluate retrieval and answers on a gold question set."""
     from tqdm import tqdm
 
-    from policyqa.evaluation import evaluate, format_table, load_gold
+    from policyqa.evaluation import cites_expected, evaluate, format_table, load_gold
     from policyqa.ingest.corpus import corpus_files, read_text
     from policyqa.service import PolicyQA
 
@@ -177,10 +177,7 @@ def eval_cmd(gold: Path, json_out: Path | None, show_misses: bool) -> None:
     click.echo(format_table(report))
     if show_misses:
         for r in rows:
-            ok_ref = r["answerable"] and r["status"] == "answered" and r["citations"] and {
-                "doc_no": r["citations"][0]["doc_no"],
-                "article": r["citations"][0]["article"]} in r["expected"]
-            ok = ok_ref if r["answerable"] else r["status"] == "refused"
+            ok = cites_expected(r) if r["answerable"] else r["status"] == "refused"
             if not ok:
                 got = (f"{r['status']}:{r['reason']}" if r["status"] == "refused"
                        else f"a{r['citations'][0]['article']}")

@@ -1,8 +1,9 @@
 """Offline evaluation on a gold question set, through the same service the users get.
 
-Gold format (JSON lines): ``{"id", "question", "expected": [{"doc_no", "article"}],
-"answerable"}``; articles are ordinals (0 = front matter). Stable references
-(文号 + ordinal), never row numbers.
+Gold format (JSON lines): ``{"id", "question", "expected": [{"doc_id", "article"}],
+"answerable"}``; articles are ordinals (0 = front matter). A document is named by its
+stable doc id (the corpus file name), or by its 文号 (``"doc_no"``, the older form) where
+it has one; never by row numbers. Results name documents by doc id (with the 文号).
 """
 
 from __future__ import annotations
@@ -27,8 +28,24 @@ PER_QUESTION_KEYS = ("id", "question", "status", "citations", "ranked", "hit_ran
 class GoldQuestion:
     id: str
     question: str
-    expected: frozenset[tuple[str, int]]  # (doc_no, article)
+    expected: frozenset[tuple[str, int]]  # (doc_id or 文号 as written, article)
     answerable: bool
+
+
+def doc_aliases(policies: Any) -> dict[str, str]:
+    """doc id -> itself and 文号 -> doc id, for every loaded document."""
+    out = {d: d for d in policies}
+    out.update({p.doc_no: d for d, p in policies.items() if p.doc_no})
+    return out
+
+
+def expected_ids(g: GoldQuestion, aliases: dict[str, str]) -> frozenset[tuple[str, int]]:
+    """The gold references as (doc_id, article); a document not in the corpus is an error
+    in the gold set, said as such."""
+    try:
+        return frozenset((aliases[d], a) for d, a in g.expected)
+    except KeyError as e:
+        raise PolicyQAError(f"gold {g.id}: no document {e.args[0]!r} in the corpus") from None
 
 
 def load_gold(path: Path) -> list[GoldQuestion]:
@@ -40,7 +57,8 @@ def load_gold(path: Path) -> list[GoldQuestion]:
             d = json.loads(line)
             if not isinstance(d, dict):
                 raise TypeError("expected a JSON object")
-            exp = frozenset((e["doc_no"], int(e["article"])) for e in d.get("expected", []))
+            exp = frozenset((str(e.get("doc_id") or e["doc_no"]), int(e["article"]))
+                            for e in d.get("expected", []))
             out.append(GoldQuestion(str(d["id"]), d["question"], exp,
                                     bool(d.get("answerable", bool(exp)))))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
@@ -55,25 +73,28 @@ def evaluate(qa: PolicyQA, gold: Iterable[GoldQuestion], sources: dict[str, str]
 
     ``sources`` maps doc_id -> raw file text, for the verbatim-quote check.
     """
-    doc_no = {d: p.doc_no for d, p in qa.index.policies.items()}
+    policies = qa.index.policies
+    aliases = doc_aliases(policies)
     rows, lat = [], []
     n_quotes = n_exact = 0
     for i, g in enumerate(gold):
+        expected = expected_ids(g, aliases)
         t0 = time.perf_counter()
         ans = qa.ask(g.question)
         lat.append((time.perf_counter() - t0) * 1000)
-        ranked = [(doc_no[d], a) for d, a in ans.ranked[:RANKED_K]]
-        hit_rank = next((k + 1 for k, ref in enumerate(ranked) if ref in g.expected), None)
-        cites = [{"doc_no": c.doc_no, "article": c.article, "quote": c.quote}
-                 for c in ans.citations]
+        ranked = list(ans.ranked[:RANKED_K])
+        hit_rank = next((k + 1 for k, ref in enumerate(ranked) if ref in expected), None)
+        cites = [{"doc_id": c.doc_id, "doc_no": c.doc_no, "article": c.article,
+                  "quote": c.quote} for c in ans.citations]
         for c in ans.citations:
             n_quotes += 1
             n_exact += c.quote in sources.get(c.doc_id, "")
         rows.append({
             "id": g.id, "question": g.question, "answerable": g.answerable,
             "status": ans.status, "reason": ans.reason, "citations": cites,
-            "ranked": [{"doc_no": d, "article": a} for d, a in ranked], "hit_rank": hit_rank,
-            "expected": [{"doc_no": d, "article": a} for d, a in sorted(g.expected)],
+            "ranked": [{"doc_id": d, "doc_no": policies[d].doc_no, "article": a}
+                       for d, a in ranked], "hit_rank": hit_rank,
+            "expected": [{"doc_id": d, "article": a} for d, a in sorted(expected)],
             "features": {k: round(v, 4) for k, v in ans.features.items()},
         })
         if progress:
@@ -90,19 +111,13 @@ def summarize(rows: list[dict[str, Any]], lat: list[float], n_quotes: int, n_exa
     def share(xs: list[bool]) -> float:
         return round(sum(xs) / len(xs), 4) if xs else 0.0
 
-    def first_ok(r: dict[str, Any]) -> bool:
-        if r["status"] != "answered" or not r["citations"]:
-            return False
-        c = r["citations"][0]
-        return {"doc_no": c["doc_no"], "article": c["article"]} in r["expected"]
-
     ranks = [r["hit_rank"] for r in ans]
     return {
         "n": len(rows), "n_answerable": len(ans), "n_unanswerable": len(una),
         "recall_at_1": share([k == 1 for k in ranks]),
         "recall_at_3": share([k is not None and k <= 3 for k in ranks]),
         "mrr": round(sum(1 / k for k in ranks if k) / len(ans), 4) if ans else 0.0,
-        "answer_accuracy": share([first_ok(r) for r in ans]),
+        "answer_accuracy": share([cites_expected(r) for r in ans]),
         "refusal_recall": share([r["status"] == "refused" for r in una]),
         "false_refusal_rate": share([r["status"] == "refused" for r in ans]),
         "quote_exact_rate": round(n_exact / n_quotes, 4) if n_quotes else 1.0,
@@ -110,6 +125,14 @@ def summarize(rows: list[dict[str, Any]], lat: list[float], n_quotes: int, n_exa
         "latency_ms_p95": round(float(np.percentile(lat, 95)), 2) if lat else 0.0,
         "per_question": [{k: r[k] for k in PER_QUESTION_KEYS} for r in rows],
     }
+
+
+def cites_expected(r: dict[str, Any]) -> bool:
+    """Whether a row's first citation is one of its expected clauses (by doc id)."""
+    if r["status"] != "answered" or not r["citations"]:
+        return False
+    c = r["citations"][0]
+    return {"doc_id": c["doc_id"], "article": c["article"]} in r["expected"]
 
 
 METRIC_ROWS = [
