@@ -46,7 +46,9 @@ def test_ingest_check(settings: Settings, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     out = r.stdout
     assert "✓ yrsg-2025-23.txt" in out
-    for pattern in (rf"title\s+{TITLE}$", rf"文号\s+{re.escape(DOC_NO)}$", r"date\s+2025-11-19$",
+    for pattern in (rf"title\s+{TITLE}\s", rf"文号\s+{re.escape(DOC_NO)}$",
+                    r"date\s+2025-11-19\s",
+                    r"level\s+规范性文件; jurisdiction 重庆市; status in_force$",
                     r"issuers\s+8: 重庆市人力资源和社会保障局、", r"articles\s+14\b"):
         assert re.search(rf"^\s*{pattern}", out, re.M), pattern
     assert any(ln.split()[:1] == ["第十条"] and "支持企业吸纳技能人才" in ln

@@ -100,8 +100,10 @@ def test_index_round_trip(real_index_dir: Path, encoder: Encoder) -> None:
     assert m["schema_version"] == SCHEMA_VERSION
     assert m["encoder"] == {"model_id": encoder.model_id, "backend": encoder.backend,
                             "dim": encoder.dim}
+    text = hashlib.sha256(CORPUS_FILE.read_bytes()).hexdigest()  # the text and its sidecar
+    meta = hashlib.sha256(CORPUS_FILE.with_suffix(".meta.json").read_bytes()).hexdigest()
     assert m["corpus"] == [{"doc_id": DOC_ID,
-                            "sha256": hashlib.sha256(CORPUS_FILE.read_bytes()).hexdigest()}]
+                            "sha256": hashlib.sha256(f"{text}:{meta}".encode()).hexdigest()}]
     assert m["counts"] == {"documents": 1, "articles": 14, "chunks": n_sentences}
     assert {"dense.faiss", "chunks.jsonl", "policies.json", "bm25_vocab.json",
             "bm25_weights.npz"} <= set(m["files"])

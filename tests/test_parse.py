@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -140,8 +142,40 @@ def test_markdown_transcriptions() -> None:
                                                               "（二）完成操作测试的。"]
     text = " ".join(s.text for a in law.articles for s in a.sentences)
     assert "INFO END" not in text and "#" not in text
+    assert law.dates == (("adopted", "2098-03-01"), ("amended", "2099-06-30"))
+    assert law.short_title == "某市虚构测试条例" and law.status == "in_force"
     notice = _load(INVENTED_DIR / "notice.md")
     assert notice.article(3).text.startswith("2098年1月1日发布的测试通知同时废止")  # bare ## 三
+
+
+@pytest.mark.parametrize("line, dates", [
+    ("2007年12月14日 国务院令第514号公布 自2008年1月1日起施行",
+     (("published", "2007-12-14"), ("effective", "2008-01-01"))),
+    ("2009年8月27日 第十一届全国人大常委会第十次会议《关于修改部分法律的决定》第一次修正",
+     (("amended", "2009-08-27"),)),
+    ("（2003年4月27日中华人民共和国国务院令第375号公布）", (("published", "2003-04-27"),)),
+    ("2025年11月19日", (("published", "2025-11-19"),)),
+    ("根据2010年12月20日的决定", ()),  # does not start with a date: not a header line
+])
+def test_header_dates(line: str, dates: tuple[tuple[str, str], ...]) -> None:
+    from policyqa.ingest.parse import _dated_lines, _Para
+
+    assert _dated_lines([_Para(line, 0, 0)]) == dates
+
+
+def test_sidecar_facts_fill_what_the_text_lacks(tmp_path: Path) -> None:
+    from policyqa.ingest.corpus import corpus_files, load_policy
+
+    shutil.copy(INVENTED_DIR / "nested.txt", tmp_path / "x.txt")
+    (tmp_path / "x.meta.json").write_text(json.dumps({
+        "level": "规范性文件", "jurisdiction": "某县", "status": "superseded",
+        "superseded_by": "y", "effective": "2099-01-01", "issuers": ["某县测试局"]},
+        ensure_ascii=False), "utf-8")
+    p = load_policy(corpus_files(tmp_path)[0])
+    assert (p.level, p.jurisdiction, p.status, p.superseded_by) == (
+        "规范性文件", "某县", "superseded", "y")
+    assert p.dates == (("effective", "2099-01-01"),) and p.date == "2099-01-01"
+    assert p.missing == ()
 
 
 def test_chapters_and_cross_references() -> None:
@@ -169,7 +203,7 @@ def test_nested_items_stay_inside_their_article() -> None:
     assert "（二）基本原则。" in a1 and "2.分类指导。" in a1
     assert "（二）加强培训。" in a2 and "3.安全规范。" in a2
     assert p.preamble == "为做好虚构的技能测试工作，结合本县实际，制定以下措施。"
-    assert set(p.missing) == {"date", "issuers"}
+    assert set(p.missing) == {"date", "issuers", "level", "jurisdiction"}  # no sidecar
 
 
 def test_paren_and_digit_top_levels() -> None:

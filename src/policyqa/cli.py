@@ -57,19 +57,24 @@ def ingest(check: bool) -> None:
     from policyqa.ingest.corpus import corpus_files, load_policy
 
     s = _settings()
-    failures = 0
+    failures, table = 0, []
     for src in corpus_files(s.corpus_dir):
         try:
             p = load_policy(src)
         except PolicyQAError as e:
             failures += 1
             click.echo(f"✗ {src.path.name}: {e}")
+            table.append([src.doc_id, "✗ does not parse"])
             continue
         n_sent = sum(len(a.sentences) for a in p.articles)
         click.echo(f"✓ {src.path.name}  doc_id={p.doc_id}")
-        click.echo(f"  title    {p.title}")
+        click.echo(f"  title    {p.title}  (cited as {p.short_title})")
         click.echo(f"  文号     {p.doc_no or '(missing)'}")
-        click.echo(f"  date     {p.date or '(missing)'}")
+        by = f" by {p.superseded_by}" if p.superseded_by else ""
+        click.echo(f"  level    {p.level or '(missing)'}; jurisdiction "
+                   f"{p.jurisdiction or '(missing)'}; status {p.status}{by}")
+        click.echo(f"  date     {p.date or '(missing)'}  "
+                   + " ".join(f"{k} {d}" for k, d in p.dates))
         click.echo(f"  issuers  {len(p.issuers)}: {'、'.join(p.issuers) or '(missing)'}")
         click.echo(f"  articles {len(p.articles)} ({p.numbering} numbering), sentences {n_sent}")
         if check:
@@ -77,6 +82,13 @@ def ingest(check: bool) -> None:
                 click.echo(f"    {a.cite_label:<6} {len(a.sentences):>3} sent  {a.heading}")
         if p.missing:
             click.echo(f"  missing  {', '.join(p.missing)}")
+        table.append([p.doc_id, p.short_title, p.doc_no, p.level, p.jurisdiction, p.date,
+                      p.status, str(len(p.articles) - (p.articles[0].ordinal == 0)),
+                      ", ".join(p.missing)])
+    click.echo("\ndoc_id | cited as | 文号 | level | jurisdiction | date | status | articles "
+               "| missing")
+    for row in table:
+        click.echo(" | ".join(row))
     if failures:
         raise PolicyQAError(f"{failures} document(s) failed to parse")
 

@@ -61,8 +61,8 @@ class BuildKey:
 
     @classmethod
     def of(cls, encoder: Encoder, files: Sequence[SourceFile], tokenizer_sig: str) -> BuildKey:
-        return cls(encoder.model_id, encoder.backend, tuple((f.doc_id, f.sha256) for f in files),
-                   tokenizer_sig)
+        return cls(encoder.model_id, encoder.backend,
+                   tuple((f.doc_id, f.build_hash) for f in files), tokenizer_sig)
 
 
 def _dense_index(vectors: np.ndarray, factory: str) -> Any:

@@ -20,13 +20,24 @@ from policyqa.ingest.parse import parse_policy
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 META_SUFFIX = ".meta.json"
 DOC_SUFFIXES = (".txt", ".md")  # plain text as published, or markdown transcriptions
+# What a sidecar may say of its document (the text's own statements come first).
+SIDECAR_FACTS = ("title", "doc_no", "date", "issuers", "short_title", "level", "jurisdiction",
+                 "status", "superseded_by", "adopted", "published", "amended", "effective")
 
 
 @dataclass(frozen=True)
 class SourceFile:
     doc_id: str
     path: Path
-    sha256: str
+    sha256: str  # of the document's text file
+    meta_sha256: str = ""  # of its sidecar, if any
+
+    @property
+    def build_hash(self) -> str:
+        """What an index depends on: the text and the facts its sidecar adds."""
+        if not self.meta_sha256:
+            return self.sha256
+        return hashlib.sha256(f"{self.sha256}:{self.meta_sha256}".encode()).hexdigest()
 
 
 def corpus_files(corpus_dir: Path) -> list[SourceFile]:
@@ -43,7 +54,10 @@ def corpus_files(corpus_dir: Path) -> list[SourceFile]:
         if not _DOC_ID.match(path.stem):
             raise CorpusError(f"{path.name}: corpus file names must be ASCII ids "
                               "(letters, digits, . _ -), e.g. yrsg-2025-23.txt", file=path.name)
-        files.append(SourceFile(path.stem, path, hashlib.sha256(path.read_bytes()).hexdigest()))
+        meta = path.with_name(path.stem + META_SUFFIX)
+        files.append(SourceFile(path.stem, path, hashlib.sha256(path.read_bytes()).hexdigest(),
+                                hashlib.sha256(meta.read_bytes()).hexdigest()
+                                if meta.exists() else ""))
     if not files:
         raise CorpusError(f"no documents (*.txt, *.md) in corpus folder {corpus_dir}")
     return files
@@ -78,10 +92,10 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
 def load_policy(src: SourceFile) -> Policy:
     meta = _read_meta(src.path)
     raw = read_text(src.path, str(meta.get("encoding", "utf-8")))
-    overrides = {k: v for k, v in meta.items() if k in ("title", "doc_no", "date", "issuers")}
+    overrides = {k: v for k, v in meta.items() if k in SIDECAR_FACTS}
     return parse_policy(raw, doc_id=src.doc_id, source_name=src.path.name,
                         source_url=str(meta.get("source_url", "")), source_sha256=src.sha256,
-                        overrides=overrides)  # type: ignore[arg-type]
+                        overrides=overrides)
 
 
 def load_corpus(corpus_dir: Path) -> list[Policy]:

@@ -54,6 +54,16 @@ class Policy:
     source_sha256: str = ""
     numbering: str = ""  # the numbering style the articles were found in
     missing: tuple[str, ...] = field(default=())  # metadata fields not found
+    # The document as people cite and rank it (from its text, else its sidecar):
+    short_title: str = ""  # 劳动合同法 for 中华人民共和国劳动合同法
+    level: str = ""  # 法律 / 行政法规 / 部门规章 / 地方性法规 / 规范性文件
+    jurisdiction: str = ""  # 全国 / 重庆市 …
+    status: str = "in_force"  # in_force | superseded
+    superseded_by: str = ""  # doc id of the document that replaces it
+    dates: tuple[tuple[str, str], ...] = ()  # (adopted|amended|published|effective, ISO)
+
+    def dates_of(self, kind: str) -> list[str]:
+        return [d for k, d in self.dates if k == kind]
 
     def article(self, ordinal: int) -> Article:
         for a in self.articles:
@@ -75,6 +85,9 @@ def policy_to_dict(p: Policy) -> dict[str, object]:
         "doc_id": p.doc_id, "title": p.title, "doc_no": p.doc_no, "issuers": list(p.issuers),
         "date": p.date, "preamble": p.preamble, "source_url": p.source_url,
         "source_sha256": p.source_sha256, "numbering": p.numbering, "missing": list(p.missing),
+        "short_title": p.short_title, "level": p.level, "jurisdiction": p.jurisdiction,
+        "status": p.status, "superseded_by": p.superseded_by,
+        "dates": [list(d) for d in p.dates],
         "articles": [
             {"ordinal": a.ordinal, "label": a.label, "heading": a.heading, "chapter": a.chapter,
              "sentences": [s.text for s in a.sentences]}
@@ -93,4 +106,8 @@ def policy_from_dict(d: dict[str, Any]) -> Policy:
         doc_id=d["doc_id"], title=d["title"], doc_no=d["doc_no"], issuers=tuple(d["issuers"]),
         date=d["date"], preamble=d["preamble"], articles=arts, source_url=d["source_url"],
         source_sha256=d["source_sha256"], numbering=d["numbering"], missing=tuple(d["missing"]),
+        short_title=d.get("short_title", ""), level=d.get("level", ""),
+        jurisdiction=d.get("jurisdiction", ""), status=d.get("status", "in_force"),
+        superseded_by=d.get("superseded_by", ""),
+        dates=tuple((str(k), str(v)) for k, v in d.get("dates", [])),
     )

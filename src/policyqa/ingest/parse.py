@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from policyqa.errors import CorpusError
 from policyqa.ingest.model import Article, Policy, Sentence
@@ -133,6 +134,30 @@ def _article(ordinal: int, label: str, paras: list[_Para], marker: re.Pattern[st
                    tuple(Sentence(k + 1, s) for k, s in enumerate(sentences)), chapter)
 
 
+# What a dated line of a law's header says happened on that date (the last match wins:
+# 通过 … 修正 is an amendment). Terms of the field, true of any such header.
+_DATE_KINDS = (("adopted", ("通过",)), ("published", ("公布", "发布", "印发")),
+               ("amended", ("修正", "修订", "修改")), ("effective", ("施行", "生效")))
+
+
+def _dated_lines(paras: list[_Para]) -> tuple[tuple[str, str], ...]:
+    """(kind, ISO date) from every header line that starts with a date; each date is
+    read with the words up to the next one (…公布 自2008年1月1日起施行: published, then
+    effective). A bare date line is a publication date."""
+    out = []
+    for p in paras:
+        if not _DATE.match(p.text.lstrip("（(")):
+            continue
+        found = list(_DATE.finditer(p.text))
+        for m, nxt in zip(found, [*found[1:], None], strict=True):
+            words = p.text[m.end(): nxt.start() if nxt else len(p.text)]
+            kind = next((k for k, ws in reversed(_DATE_KINDS) if any(w in words for w in ws)),
+                        "published" if not words.strip(" ）)") else "")
+            if kind:
+                out.append((kind, f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"))
+    return tuple(out)
+
+
 @dataclass
 class _Front:
     title: str = ""
@@ -142,6 +167,7 @@ class _Front:
     issuers: tuple[str, ...] = ()
     preamble: str = ""
     sentences: tuple[Sentence, ...] = ()
+    dates: tuple[tuple[str, str], ...] = ()
 
 
 def _front_matter(raw: str, paras: list[_Para]) -> _Front:
@@ -173,12 +199,10 @@ def _front_matter(raw: str, paras: list[_Para]) -> _Front:
                 f.title = p.text
                 skip.add(i)
                 break
+    f.dates = _dated_lines(paras)
     date_idx = next((i for i, p in enumerate(paras) if _DATE.fullmatch(p.text)), None)
-    if date_idx is None:  # 2012年12月28日 第十一届…会议…修正: the latest such line dates it
-        dated = [_DATE.match(p.text) for p in paras]
-        found = sorted((int(m[1]), int(m[2]), int(m[3])) for m in dated if m)
-        if found:
-            f.date = "{:04d}-{:02d}-{:02d}".format(*found[-1])
+    if date_idx is None and f.dates:  # 2012年12月28日 …会议…修正: the latest such line dates it
+        f.date = max(d for _, d in f.dates)
     if date_idx is not None:
         y, mo, d = _DATE.fullmatch(paras[date_idx].text).groups()  # type: ignore[union-attr]
         f.date = f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
@@ -213,7 +237,7 @@ def _front_matter(raw: str, paras: list[_Para]) -> _Front:
 
 
 def parse_policy(raw: str, *, doc_id: str, source_name: str, source_url: str = "",
-                 source_sha256: str = "", overrides: dict[str, str] | None = None) -> Policy:
+                 source_sha256: str = "", overrides: dict[str, Any] | None = None) -> Policy:
     """Parse one document. Raises :class:`CorpusError` naming ``source_name`` and the reason."""
     if "\x00" in raw:
         raise CorpusError(f"{source_name}: binary content (NUL bytes), not a text document",
@@ -239,13 +263,35 @@ def parse_policy(raw: str, *, doc_id: str, source_name: str, source_url: str = "
                 chapter = p.text
         body = [p for p in paras[start : bounds[n]] if not _CHAPTER.match(p.text)]
         articles.append(_article(n, label, body, marker, chapter))
-    ov = overrides or {}
-    meta = {"title": ov.get("title") or front.title, "doc_no": ov.get("doc_no") or front.doc_no,
-            "date": ov.get("date") or front.date}
+    return _with_facts(doc_id, front, tuple(articles), overrides or {}, source_url=source_url,
+                       source_sha256=source_sha256, numbering=style)
+
+
+def short_title(title: str) -> str:
+    """How a national law is cited: 中华人民共和国劳动合同法 -> 劳动合同法."""
+    return title.removeprefix("中华人民共和国") if len(title) > 9 else title
+
+
+def _with_facts(doc_id: str, front: _Front, articles: tuple[Article, ...],
+                ov: dict[str, Any], **source: str) -> Policy:
+    """The document's facts: from its own text, else its sidecar (``ov``); what neither
+    gives is listed in ``missing``. Facts the text states win, except the sidecar's
+    title / 文号 / date, which may correct a transcription."""
+    title = str(ov.get("title") or front.title)
+    dates = front.dates or tuple((k, str(ov[k])) for k in _SIDECAR_DATES if ov.get(k))
+    doc_no = str(ov.get("doc_no") or front.doc_no)
+    date = str(ov.get("date") or front.date or max((d for _, d in dates), default=""))
     issuers = tuple(ov["issuers"]) if ov.get("issuers") else front.issuers
-    missing = tuple(k for k, v in [*meta.items(), ("issuers", issuers)] if not v)
+    level, jurisdiction = str(ov.get("level") or ""), str(ov.get("jurisdiction") or "")
+    found = {"title": title, "doc_no": doc_no, "date": date, "issuers": issuers,
+             "level": level, "jurisdiction": jurisdiction}
     return Policy(
-        doc_id=doc_id, title=meta["title"] or doc_id, doc_no=meta["doc_no"], issuers=issuers,
-        date=meta["date"], preamble=front.preamble, articles=tuple(articles),
-        source_url=source_url, source_sha256=source_sha256, numbering=style, missing=missing,
-    )
+        doc_id=doc_id, title=title or doc_id, doc_no=doc_no, issuers=issuers, date=date,
+        preamble=front.preamble, articles=articles,
+        missing=tuple(k for k, v in found.items() if not v),
+        short_title=str(ov.get("short_title") or short_title(title)), level=level,
+        jurisdiction=jurisdiction, status=str(ov.get("status") or "in_force"),
+        superseded_by=str(ov.get("superseded_by") or ""), dates=dates, **source)
+
+
+_SIDECAR_DATES = ("adopted", "published", "amended", "effective")
