@@ -118,6 +118,8 @@ def _hot_questions_rank(client: TestClient) -> None:
 def test_policies_and_article_text(client: TestClient) -> None:
     docs = client.get("/api/v1/policies").json()
     assert docs[0]["doc_no"] == DOC_NO and len(docs[0]["articles"]) == 14
+    assert (docs[0]["level"], docs[0]["jurisdiction"], docs[0]["status"]) == (
+        "规范性文件", "重庆市", "in_force")
     art = client.get(f"/api/v1/policies/{docs[0]['doc_id']}/articles/10").json()
     assert art["heading"] == "支持企业吸纳技能人才" and "一次性扩岗补助" in art["text"]
     by_no = client.get(f"/api/v1/policies/{DOC_NO}/articles/10")

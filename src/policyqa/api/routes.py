@@ -14,6 +14,7 @@ from policyqa.api.schemas import (
     ArticleRef,
     ChatRequest,
     ChatResponse,
+    DatedEvent,
     ErrorOut,
     FeedbackRequest,
     FeedbackResponse,
@@ -118,7 +119,10 @@ def _policy(state: AppState, doc: str) -> Any:
 @router.get("/api/v1/policies", response_model=list[PolicyOut],
             responses=error_responses(503))
 def policies(state: State) -> list[PolicyOut]:
-    return [PolicyOut(doc_id=p.doc_id, doc_no=p.doc_no, title=p.title, date=p.date,
+    return [PolicyOut(doc_id=p.doc_id, doc_no=p.doc_no, title=p.title,
+                      short_title=p.short_title, level=p.level, jurisdiction=p.jurisdiction,
+                      status=p.status, superseded_by=p.superseded_by, date=p.date,
+                      dates=[DatedEvent(kind=k, date=d) for k, d in p.dates],
                       issuers=list(p.issuers), url=p.source_url,
                       articles=[ArticleRef(article=a.ordinal, label=a.cite_label,
                                            heading=a.heading) for a in p.articles])

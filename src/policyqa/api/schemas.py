@@ -140,11 +140,22 @@ class ArticleRef(BaseModel):
     heading: str
 
 
+class DatedEvent(BaseModel):
+    kind: Literal["adopted", "published", "amended", "effective"]
+    date: str
+
+
 class PolicyOut(BaseModel):
     doc_id: str
     doc_no: str
     title: str
+    short_title: str = Field(description="as people cite it: 劳动合同法")
+    level: str = Field(description="法律 / 行政法规 / 部门规章 / 地方性法规 / 规范性文件")
+    jurisdiction: str = Field(description="全国 / 重庆市 …")
+    status: Literal["in_force", "superseded"]
+    superseded_by: str
     date: str
+    dates: list[DatedEvent]
     issuers: list[str]
     url: str
     articles: list[ArticleRef]

@@ -283,6 +283,10 @@ def _with_facts(doc_id: str, front: _Front, articles: tuple[Article, ...],
     date = str(ov.get("date") or front.date or max((d for _, d in dates), default=""))
     issuers = tuple(ov["issuers"]) if ov.get("issuers") else front.issuers
     level, jurisdiction = str(ov.get("level") or ""), str(ov.get("jurisdiction") or "")
+    status = str(ov.get("status") or "in_force")
+    if status not in STATUSES:
+        raise CorpusError(f"{doc_id}: sidecar status must be one of {', '.join(STATUSES)}, "
+                          f"not {status!r}", file=f"{doc_id}.meta.json")
     found = {"title": title, "doc_no": doc_no, "date": date, "issuers": issuers,
              "level": level, "jurisdiction": jurisdiction}
     return Policy(
@@ -290,8 +294,9 @@ def _with_facts(doc_id: str, front: _Front, articles: tuple[Article, ...],
         preamble=front.preamble, articles=articles,
         missing=tuple(k for k, v in found.items() if not v),
         short_title=str(ov.get("short_title") or short_title(title)), level=level,
-        jurisdiction=jurisdiction, status=str(ov.get("status") or "in_force"),
+        jurisdiction=jurisdiction, status=status,
         superseded_by=str(ov.get("superseded_by") or ""), dates=dates, **source)
 
 
 _SIDECAR_DATES = ("adopted", "published", "amended", "effective")
+STATUSES = ("in_force", "superseded")
