@@ -144,6 +144,19 @@ def test_markdown_transcriptions() -> None:
     assert "INFO END" not in text and "#" not in text
     assert law.dates == (("adopted", "2098-03-01"), ("amended", "2099-06-30"))
     assert law.short_title == "某市虚构测试条例" and law.status == "in_force"
+    a2, a3 = law.article(2), law.article(3)
+    assert [(s.paragraph, s.item) for s in a2.sentences] == [(1, 0), (2, 0)]
+    assert [(s.paragraph, s.item) for s in a3.sentences] == [(1, 0), (1, 1), (1, 2)]
+    assert a2.cite_label_for((2,)) == "第二条第二款" and a2.cite_label_for((1, 2)) == "第二条"
+    assert a3.cite_label_for((3,)) == "第三条第（二）项" and a3.cite_label_for((1,)) == "第三条"
+    assert law.article(4).cite_label_for((1,)) == "第四条"  # one 款, no 项
+    from policyqa.ingest.chunk import make_chunks, parse_chunk_id
+
+    chunks = {c.id: c for c in make_chunks(law)}
+    assert "law/a2/p2/s2" in chunks and "law/a4/s1" in chunks
+    item = chunks["law/a3/p1/i2/s3"]
+    assert item.text.startswith("有下列情形之一的，测试单位应当给予补助")  # its lead-in
+    assert parse_chunk_id(item.id) == ("law", 3, 3)
     notice = _load(INVENTED_DIR / "notice.md")
     assert notice.article(3).text.startswith("2098年1月1日发布的测试通知同时废止")  # bare ## 三
 

@@ -204,8 +204,9 @@ class Answerer:
         art = policy.article(hit.article)
         picked = self._pick_sentences(art, hit)
         cites = tuple(
-            Citation(policy.doc_id, policy.doc_no, policy.title, art.ordinal, art.cite_label,
-                     art.heading, art.sentence(s.sentence).text, (s.sentence,), policy.source_url)
+            Citation(policy.doc_id, policy.doc_no, policy.title, art.ordinal,
+                     art.cite_label_for((s.sentence,)), art.heading,
+                     art.sentence(s.sentence).text, (s.sentence,), policy.source_url)
             for s in picked)
         notes = []
         quoted = "".join(c.quote for c in cites)

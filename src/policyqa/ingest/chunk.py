@@ -1,6 +1,7 @@
 """Policies -> retrieval chunks with stable ids.
 
-Sentence chunks (``<doc>/a10/s3``) carry their article heading as context: on a
+Sentence chunks (``<doc>/a10/s3``; ``<doc>/a46/p1/i5/s7`` in an article with several
+款 or with 项) carry their article heading as context: on a
 48-question probe this lifted e5-small Recall@1 from 0.79 to 0.90. Ids depend
 only on the document id and positions in the text, so they survive rebuilds.
 """
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 from policyqa.ingest.model import Policy
 
-_ID = re.compile(r"^(?P<doc>[^/]+)/a(?P<article>\d+)(?:/s(?P<sentence>\d+))?$")
+_ID = re.compile(r"^(?P<doc>[^/]+)/a(?P<article>\d+)(?:/p(?P<paragraph>\d+))?"
+                 r"(?:/i(?P<item>\d+))?(?:/s(?P<sentence>\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -24,11 +26,15 @@ class Chunk:
     text: str  # what is embedded and matched: "heading：sentence"
 
 
-def chunk_id(doc_id: str, article: int, sentence: int = 0) -> str:
-    return f"{doc_id}/a{article}" + (f"/s{sentence}" if sentence else "")
+def chunk_id(doc_id: str, article: int, sentence: int = 0, paragraph: int = 0,
+             item: int = 0) -> str:
+    """``<doc>/a46/p1/i5/s7``: the 款 (p) and 项 (i) only where the article has them."""
+    return (f"{doc_id}/a{article}" + (f"/p{paragraph}" if paragraph else "")
+            + (f"/i{item}" if item else "") + (f"/s{sentence}" if sentence else ""))
 
 
 def parse_chunk_id(cid: str) -> tuple[str, int, int]:
+    """(doc id, article, sentence) of a chunk id (its 款/项 parts are for people)."""
     m = _ID.match(cid)
     if not m:
         raise ValueError(f"not a chunk id: {cid!r}")
@@ -50,13 +56,19 @@ def _front_context(policy: Policy, text: str) -> str:
 
 
 def make_chunks(policy: Policy) -> list[Chunk]:
-    """One chunk per sentence, with the article heading (front matter: the title) prepended."""
+    """One chunk per sentence, with the article heading (front matter: the title)
+    prepended; an item's sentence also carries its lead-in (有下列情形之一的，…：), which
+    says what the item is a case of."""
     chunks: list[Chunk] = []
     for art in policy.articles:
+        leads = {s.paragraph: s.text for s in art.sentences if not s.item}  # the last: a lead-in
         for s in art.sentences:
             context = art.heading if art.ordinal else _front_context(policy, s.text)
+            if s.item and leads.get(s.paragraph) and leads[s.paragraph] != context:
+                context = leads[s.paragraph].rstrip("：:")
             body = s.text.replace("\n", "、")
             text = body if body.startswith(context) else f"{context}：{body}"
-            chunks.append(Chunk(chunk_id(policy.doc_id, art.ordinal, s.index), policy.doc_id,
-                                art.ordinal, s.index, text))
+            where = (s.paragraph, s.item) if art.structured else (0, 0)
+            chunks.append(Chunk(chunk_id(policy.doc_id, art.ordinal, s.index, *where),
+                                policy.doc_id, art.ordinal, s.index, text))
     return chunks

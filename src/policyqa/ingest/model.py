@@ -18,6 +18,8 @@ FRONT_MATTER_LABEL = "前言"
 class Sentence:
     index: int  # 1-based position within its article; stable across rebuilds
     text: str  # verbatim substring of the source file
+    paragraph: int = 1  # the 款 it belongs to (1-based; an item belongs to its lead's 款)
+    item: int = 0  # the 项 （一）（二）… it is part of; 0 for none
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,29 @@ class Article:
 
     def sentence(self, index: int) -> Sentence:
         return self.sentences[index - 1]
+
+    @property
+    def n_paragraphs(self) -> int:
+        return max((s.paragraph for s in self.sentences), default=1)
+
+    @property
+    def structured(self) -> bool:
+        """Whether it has more than one 款 or any 项 (then ids and citations say which)."""
+        return self.n_paragraphs > 1 or any(s.item for s in self.sentences)
+
+    def cite_label_for(self, sentences: tuple[int, ...]) -> str:
+        """第十七条第二款 / 第四十六条第（五）项 / 第十七条第二款第（一）项 for quoted
+        sentences within one 款 (and one 项); the article alone when they span more."""
+        picked = [self.sentence(i) for i in sentences]
+        if not self.ordinal or not picked:
+            return self.cite_label
+        paras, items = {s.paragraph for s in picked}, {s.item for s in picked}
+        label = self.cite_label
+        if len(paras) == 1 and self.n_paragraphs > 1:
+            label += f"第{int_to_cn(picked[0].paragraph)}款"
+        if len(paras) == 1 and len(items) == 1 and picked[0].item:
+            label += f"第（{int_to_cn(picked[0].item)}）项"
+        return label
 
 
 @dataclass(frozen=True)
@@ -90,7 +115,9 @@ def policy_to_dict(p: Policy) -> dict[str, object]:
         "dates": [list(d) for d in p.dates],
         "articles": [
             {"ordinal": a.ordinal, "label": a.label, "heading": a.heading, "chapter": a.chapter,
-             "sentences": [s.text for s in a.sentences]}
+             "sentences": [s.text for s in a.sentences],
+             "paragraphs": [s.paragraph for s in a.sentences],
+             "items": [s.item for s in a.sentences]}
             for a in p.articles
         ],
     }
@@ -99,7 +126,10 @@ def policy_to_dict(p: Policy) -> dict[str, object]:
 def policy_from_dict(d: dict[str, Any]) -> Policy:
     arts = tuple(
         Article(a["ordinal"], a["label"], a["heading"],
-                tuple(Sentence(i + 1, t) for i, t in enumerate(a["sentences"])), a["chapter"])
+                tuple(Sentence(i + 1, t, p, it) for i, (t, p, it) in enumerate(zip(
+                    a["sentences"], a.get("paragraphs") or [1] * len(a["sentences"]),
+                    a.get("items") or [0] * len(a["sentences"]), strict=True))),
+                a["chapter"])
         for a in d["articles"]
     )
     return Policy(

@@ -120,18 +120,31 @@ def _heading(first: str, n_sentences: int) -> str:
     return h[:18] + "…" if len(h) > 20 else h
 
 
+_ITEM = re.compile(rf"^[（(]([{_CN_NUM}]+)[）)]")
+
+
 def _article(ordinal: int, label: str, paras: list[_Para], marker: re.Pattern[str],
              chapter: str) -> Article:
-    sentences: list[str] = []
+    """Its sentences, each with the 款 and 项 it is in: every line is a new 款, except an
+    item line （一）… (when items are not the document's own article numbering), which
+    belongs to the 款 that introduces it."""
+    sentences: list[tuple[str, int, int]] = []
+    paragraph = 0
+    items = marker.pattern != STYLES[2][1].pattern
     for j, p in enumerate(paras):
         text = p.text
         if j == 0:
             m = marker.match(text)
             text = text[m.end():] if m else text
-        sentences.extend(split_sentences(text))
-    heading = _heading(sentences[0], len(sentences)) if sentences else ""
+        item_m = _ITEM.match(text) if items and j > 0 and paragraph else None
+        item = cn_to_int(item_m.group(1)) or 0 if item_m else 0
+        if not item:
+            paragraph += 1
+        sentences.extend((s, paragraph, item) for s in split_sentences(text))
+    heading = _heading(sentences[0][0], len(sentences)) if sentences else ""
     return Article(ordinal, label, heading,
-                   tuple(Sentence(k + 1, s) for k, s in enumerate(sentences)), chapter)
+                   tuple(Sentence(k + 1, s, para, item)
+                         for k, (s, para, item) in enumerate(sentences)), chapter)
 
 
 # What a dated line of a law's header says happened on that date (the last match wins:
