@@ -122,6 +122,8 @@ def test_policies_and_article_text(client: TestClient) -> None:
         "规范性文件", "重庆市", "in_force")
     art = client.get(f"/api/v1/policies/{docs[0]['doc_id']}/articles/10").json()
     assert art["heading"] == "支持企业吸纳技能人才" and "一次性扩岗补助" in art["text"]
+    assert [p["paragraph"] for p in art["paragraphs"]] == [1]  # one 款, no 项
+    assert art["paragraphs"][0]["text"] == art["text"]
     by_no = client.get(f"/api/v1/policies/{DOC_NO}/articles/10")
     assert by_no.status_code == 200
     assert client.get(f"/api/v1/policies/{DOC_NO}/articles/99").status_code == 404
@@ -202,3 +204,17 @@ def test_chat_feedback_handoff_on_postgresql(settings: Settings, qa: PolicyQA,
         store = c.app.state.policyqa.chat.store  # type: ignore[attr-defined]
         assert store.engine.dialect.name == "postgresql"
         assert store.bad_ratings(limit=5)[0]["answer_id"] == follow["answer_id"]
+
+
+def test_article_paragraphs_and_items_of_a_law() -> None:
+    """查看原文 of a law's article: its 款 with their 项 (invented fixture law.md)."""
+    from conftest import INVENTED_DIR
+    from policyqa.api.routes import _paragraphs
+    from policyqa.ingest.corpus import SourceFile, load_policy
+
+    law = load_policy(SourceFile("law", INVENTED_DIR / "law.md", ""))
+    out = [p.model_dump() for p in _paragraphs(law.article(3))]
+    assert out == [{"paragraph": 1, "text": "有下列情形之一的，测试单位应当给予补助：",
+                    "items": [{"item": 1, "text": "（一）完成理论测试的；"},
+                              {"item": 2, "text": "（二）完成操作测试的。"}]}]
+    assert [p.paragraph for p in _paragraphs(law.article(2))] == [1, 2]

@@ -21,6 +21,8 @@ from policyqa.api.schemas import (
     HandoffRequest,
     HandoffResponse,
     HotQuestions,
+    ItemOut,
+    ParagraphOut,
     PolicyOut,
     error_responses,
 )
@@ -140,4 +142,21 @@ def article(doc: Annotated[str, Path(max_length=100)], n: Annotated[int, Path(ge
         raise NotFound(f"《{p.title}》没有第{n}条") from None
     return ArticleOut(doc_id=p.doc_id, doc_no=p.doc_no, doc_title=p.title, article=a.ordinal,
                       label=a.cite_label, heading=a.heading, text=a.text,
-                      sentences=[s.text for s in a.sentences], url=p.source_url)
+                      sentences=[s.text for s in a.sentences], paragraphs=_paragraphs(a),
+                      url=p.source_url)
+
+
+def _paragraphs(a: Any) -> list[ParagraphOut]:
+    """The article's 款, each with its 项, in order (texts joined from its sentences)."""
+    out: list[ParagraphOut] = []
+    for s in a.sentences:
+        if not out or out[-1].paragraph != s.paragraph:
+            out.append(ParagraphOut(paragraph=s.paragraph, text="", items=[]))
+        para = out[-1]
+        if not s.item:
+            para.text += s.text
+        elif para.items and para.items[-1].item == s.item:
+            para.items[-1].text += s.text
+        else:
+            para.items.append(ItemOut(item=s.item, text=s.text))
+    return out

@@ -161,6 +161,17 @@ class PolicyOut(BaseModel):
     articles: list[ArticleRef]
 
 
+class ItemOut(BaseModel):
+    item: int = Field(description="项: （一） = 1")
+    text: str
+
+
+class ParagraphOut(BaseModel):
+    paragraph: int = Field(description="款, from 1")
+    text: str = Field(description="the 款's own sentences (its lead-in where it has items)")
+    items: list[ItemOut]
+
+
 class ArticleOut(BaseModel):
     doc_id: str
     doc_no: str
@@ -170,4 +181,5 @@ class ArticleOut(BaseModel):
     heading: str
     text: str
     sentences: list[str]
+    paragraphs: list[ParagraphOut]
     url: str
