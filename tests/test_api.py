@@ -218,3 +218,23 @@ def test_article_paragraphs_and_items_of_a_law() -> None:
                     "items": [{"item": 1, "text": "（一）完成理论测试的；"},
                               {"item": 2, "text": "（二）完成操作测试的。"}]}]
     assert [p.paragraph for p in _paragraphs(law.article(2))] == [1, 2]
+
+
+def test_widget_shows_a_law_article_line_by_line() -> None:
+    """查看原文 in the widget: one line per 款 and 项, the quote highlighted."""
+    from types import SimpleNamespace
+
+    from conftest import INVENTED_DIR
+    from policyqa.ingest.corpus import SourceFile, load_policy
+    from policyqa.ui import card_html, clause_text
+
+    law = load_policy(SourceFile("law", INVENTED_DIR / "law.md", ""))
+    svc = SimpleNamespace(qa=SimpleNamespace(index=SimpleNamespace(policies={"law": law})))
+    cite = {"doc_id": "law", "doc_no": "", "doc_title": law.title, "article": 3,
+            "label": "第三条第（二）项", "heading": "", "quote": "（二）完成操作测试的。",
+            "url": "", "citation": f"《{law.title}》第三条第（二）项"}
+    text = clause_text(svc, cite)
+    assert text == ("有下列情形之一的，测试单位应当给予补助：\n（一）完成理论测试的；\n"
+                    "（二）完成操作测试的。")
+    html = card_html([cite], text)
+    assert "<br><mark>（二）完成操作测试的。</mark>" in html and "第三条第（二）项" in html

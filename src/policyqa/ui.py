@@ -120,7 +120,8 @@ def card_html(cites: list[dict[str, Any]], clause: str | None) -> str:
         head = esc(f'{c0["label"]}　{c0.get("heading") or ""}'.strip())
         body = (f"<details><summary>{esc(UI_VIEW_CLAUSE)}</summary>"
                 f'<div class="cite-clause"><strong>{head}</strong><br>'
-                f'{_marked(clause, [c["quote"] for c in cites])}{link}</div></details>')
+                f'{_marked(clause, [c["quote"] for c in cites]).replace(chr(10), "<br>")}'
+                f"{link}</div></details>")
     return (f'<div class="cite-card">{quotes}'
             f'<div class="cite-src">—— {esc(c0["citation"])}</div>{body}</div>')
 
@@ -151,12 +152,22 @@ def _key(c: dict[str, Any]) -> tuple[str, str, int]:
 
 
 def clause_text(svc: Any, c: dict[str, Any]) -> str | None:
+    """The cited article's text, one line per 款 and per 项 (a law reads as printed)."""
     for p in svc.qa.index.policies.values():
-        if (p.doc_no, p.title) == (c["doc_no"], c["doc_title"]):
+        if c.get("doc_id", p.doc_id) == p.doc_id and (p.doc_no, p.title) == (
+                c["doc_no"], c["doc_title"]):
             try:
-                return str(p.article(c["article"]).text)
+                art = p.article(c["article"])
             except KeyError:
                 return None
+            lines: list[str] = []
+            where = None
+            for sent in art.sentences:
+                if (sent.paragraph, sent.item) != where and lines:
+                    lines.append("\n")
+                where = (sent.paragraph, sent.item)
+                lines.append(sent.text)
+            return "".join(lines)
     return None
 
 
