@@ -9,6 +9,7 @@ under a lock, so two processes starting at once apply each step exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -119,7 +120,10 @@ def _private_file(path: Path) -> None:
     changed.
     """
     if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.parent.mkdir(parents=True, exist_ok=True)
+        # another process starting at the same moment may have made it: that is fine
+        with contextlib.suppress(FileExistsError):
+            path.parent.mkdir(mode=0o700)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     os.chmod(path, 0o600)
     for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
