@@ -155,7 +155,10 @@ def test_markdown_transcriptions() -> None:
     chunks = {c.id: c for c in make_chunks(law)}
     assert "law/a2/p2/s2" in chunks and "law/a4/s1" in chunks
     item = chunks["law/a3/p1/i2/s3"]
-    assert item.text.startswith("有下列情形之一的，测试单位应当给予补助")  # its lead-in
+    context = "某市虚构测试条例 第二章 测试补助"  # a law's article: its law and chapter
+    assert item.text.startswith(f"{context} 有下列情形之一的，测试单位应当给予补助")
+    assert chunks["law/a4/s1"].text == f"{context}：补助标准为每人每次一百元。"
+    assert [a.heading for a in law.articles if a.ordinal] == ["", "", "", ""]  # laws: none
     assert parse_chunk_id(item.id) == ("law", 3, 3)
     notice = _load(INVENTED_DIR / "notice.md")
     assert notice.article(3).text.startswith("2098年1月1日发布的测试通知同时废止")  # bare ## 三

@@ -57,15 +57,18 @@ def _front_context(policy: Policy, text: str) -> str:
 
 def make_chunks(policy: Policy) -> list[Chunk]:
     """One chunk per sentence, with the article heading (front matter: the title)
-    prepended; an item's sentence also carries its lead-in (有下列情形之一的，…：), which
+    prepended — a law's article has none, so it gets the law's cited-as title and its
+    chapter; an item's sentence also carries its lead-in (有下列情形之一的，…：), which
     says what the item is a case of."""
     chunks: list[Chunk] = []
     for art in policy.articles:
         leads = {s.paragraph: s.text for s in art.sentences if not s.item}  # the last: a lead-in
         for s in art.sentences:
             context = art.heading if art.ordinal else _front_context(policy, s.text)
+            if art.ordinal and not context:  # a law's article: which law, which chapter
+                context = " ".join(x for x in (policy.short_title, art.chapter) if x)
             if s.item and leads.get(s.paragraph) and leads[s.paragraph] != context:
-                context = leads[s.paragraph].rstrip("：:")
+                context = " ".join(x for x in (context, leads[s.paragraph].rstrip("：:")) if x)
             body = s.text.replace("\n", "、")
             text = body if body.startswith(context) else f"{context}：{body}"
             where = (s.paragraph, s.item) if art.structured else (0, 0)

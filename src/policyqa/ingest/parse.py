@@ -141,7 +141,12 @@ def _article(ordinal: int, label: str, paras: list[_Para], marker: re.Pattern[st
         if not item:
             paragraph += 1
         sentences.extend((s, paragraph, item) for s in split_sentences(text))
-    heading = _heading(sentences[0][0], len(sentences)) if sentences else ""
+    if marker.pattern == STYLES[0][1].pattern:  # 第X条: a law's articles have no headings,
+        first = paras[0].text[m.end():] if paras and (m := marker.match(paras[0].text)) else ""
+        heading = first if first and len(first) <= _HEADING_MAX and not any(  # …but for
+            ch in first for ch in _SENT_PUNCT + "。") else ""  # a heading-only line 第四条 补贴
+    else:
+        heading = _heading(sentences[0][0], len(sentences)) if sentences else ""
     return Article(ordinal, label, heading,
                    tuple(Sentence(k + 1, s, para, item)
                          for k, (s, para, item) in enumerate(sentences)), chapter)
