@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from policyqa import messages as msg
@@ -124,6 +124,7 @@ class Answerer:
                            for k, v in parts.items()}
 
     def answer(self, r: Retrieval) -> Answer:
+        r = self._in_force_first(r)
         ranked = tuple((h.doc_id, h.article) for h in r.articles)
         q = r.normalized
         if not r.articles or not q.strip():
@@ -165,6 +166,15 @@ class Answerer:
         return self._compose(r, hit, ranked, feats)
 
     # ---- helpers -------------------------------------------------------------
+
+    def _in_force_first(self, r: Retrieval) -> Retrieval:
+        """Articles of superseded documents after all others: an old version is never the
+        first citation while one in force ranks at all (its articles stay readable)."""
+        old = {d for d, p in self.index.policies.items() if p.status == "superseded"}
+        if not old or not any(h.doc_id in old for h in r.articles):
+            return r
+        live = [h for h in r.articles if h.doc_id not in old]
+        return replace(r, articles=(*live, *(h for h in r.articles if h.doc_id in old)))
 
     def _other_document(self, q: str) -> str:
         """A 《title》 named in the question that is not a document we hold (say, one it cites)."""
