@@ -192,6 +192,13 @@ def test_sidecar_facts_fill_what_the_text_lacks(tmp_path: Path) -> None:
         "规范性文件", "某县", "superseded", "y")
     assert p.dates == (("effective", "2099-01-01"),) and p.date == "2099-01-01"
     assert p.missing == ()
+    shutil.copy(INVENTED_DIR / "law.md", tmp_path / "x.md")  # the text dates it; the
+    (tmp_path / "x.txt").unlink()  # sidecar adds only the kind of date the text lacks
+    (tmp_path / "x.meta.json").write_text(json.dumps(
+        {"adopted": "2000-01-01", "effective": "2099-07-01"}), "utf-8")
+    law = load_policy(corpus_files(tmp_path)[0])
+    assert law.dates == (("adopted", "2098-03-01"), ("amended", "2099-06-30"),
+                         ("effective", "2099-07-01"))
 
 
 def test_chapters_and_cross_references() -> None:

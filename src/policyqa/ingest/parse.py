@@ -296,7 +296,9 @@ def _with_facts(doc_id: str, front: _Front, articles: tuple[Article, ...],
     gives is listed in ``missing``. Facts the text states win, except the sidecar's
     title / 文号 / date, which may correct a transcription."""
     title = str(ov.get("title") or front.title)
-    dates = front.dates or tuple((k, str(ov[k])) for k in _SIDECAR_DATES if ov.get(k))
+    stated = {k for k, _ in front.dates}  # the text first; the sidecar for what it lacks
+    dates = front.dates + tuple((k, str(ov[k])) for k in _SIDECAR_DATES
+                                if ov.get(k) and k not in stated)
     doc_no = str(ov.get("doc_no") or front.doc_no)
     date = str(ov.get("date") or front.date or max((d for _, d in dates), default=""))
     issuers = tuple(ov["issuers"]) if ov.get("issuers") else front.issuers
