@@ -269,23 +269,21 @@ def test_handoff_ticket_snapshots_the_transcript(store: Store) -> None:
 # ---- 热点问题 -------------------------------------------------------------------------
 
 
-def test_top_questions_ranks_answered_only(store: Store) -> None:
+def test_asked_clauses_counts_answers_by_their_first_clause(store: Store) -> None:
+    """热点问题 are ranked by the clause citizens asked about, never by their wording."""
+    from policyqa.store.insight import asked_clauses
+
     sid = store.new_session("web")
-    for q, n in (("技能补贴", 3), ("社保补贴", 2), ("见习补贴", 1)):
-        for _ in range(n):
-            _turn(store, sid, q)
+    cite = [{"doc_id": "d", "doc_no": "", "article": 10, "quote": "q"}]
+    other = [{"doc_id": "d", "doc_no": "", "article": 4, "quote": "q"}]
+    for q in ("技能补贴", "企业技能补贴有哪些", "技能补贴?"):
+        _turn(store, sid, q, citations=cite)
+    _turn(store, sid, "学徒", citations=other)
     for _ in range(5):
         _turn(store, sid, "天气怎么样", status="refused", citations=[])
-    assert store.top_questions(10) == [("技能补贴", 3), ("社保补贴", 2), ("见习补贴", 1)]
-    assert store.top_questions(2) == [("技能补贴", 3), ("社保补贴", 2)]
-    assert store.top_questions(10, since=datetime.now(UTC) + timedelta(hours=1)) == []
-    assert len(store.top_questions(10, since=datetime.now(UTC) - timedelta(hours=1))) == 3
-    # counted together by normalized text, shown as typed (not the normalized form)
-    for q in ("養老金？", "养老金？"):
-        store.add_turn(sid, q, "养老金?", "answered", "policy", "a", [])
-    assert ("养老金？", 2) in store.top_questions(10)
-    with pytest.raises(ValueError):  # naive datetimes are ambiguous
-        store.top_questions(10, since=datetime.now())
+    _turn(store, sid, "旧的回答", citations=[{"doc_no": "x", "article": 1}])  # no doc_id
+    assert asked_clauses(store) == {("d", 10): 3, ("d", 4): 1}
+    assert asked_clauses(store, limit=2) == {("d", 4): 1}  # only the latest answers
 
 
 # ---- concurrency ----------------------------------------------------------------------

@@ -240,21 +240,7 @@ class Store:
                     "status": "open", "created_at": _iso(now), "transcript": turns}
         raise AssertionError("unreachable")
 
-    # ---- for officers and 热点问题 ---------------------------------------------------
-
-    def top_questions(self, limit: int = 10, since: datetime | None = None
-                      ) -> list[tuple[str, int]]:
-        """Most asked answered questions, most frequent first: counted by normalized text,
-        shown as a citizen typed one of them (full-width punctuation kept), not normalized."""
-        n = func.count(Turn.id).label("n")
-        q = select(Turn.normalized, func.min(Turn.question), n).where(Turn.status == "answered")
-        if since is not None:
-            if since.tzinfo is None:
-                raise ValueError("since must be timezone-aware (naive times are ambiguous)")
-            q = q.where(Turn.created_at >= since)
-        q = q.group_by(Turn.normalized).order_by(n.desc(), Turn.normalized).limit(max(0, limit))
-        with self.reading() as s:
-            return [(str(row[1]), int(row[2])) for row in s.execute(q)]
+    # ---- for officers ----------------------------------------------------------------
 
     def bad_ratings(self, limit: int = 50) -> list[dict[str, Any]]:
         """差评 for officers: answers whose latest rating is 1–2, newest first."""
