@@ -160,14 +160,7 @@ def clause_text(svc: Any, c: dict[str, Any]) -> str | None:
                 art = p.article(c["article"])
             except KeyError:
                 return None
-            lines: list[str] = []
-            where = None
-            for sent in art.sentences:
-                if (sent.paragraph, sent.item) != where and lines:
-                    lines.append("\n")
-                where = (sent.paragraph, sent.item)
-                lines.append(sent.text)
-            return "".join(lines)
+            return "\n".join(text for _, _, text in art.parts())
     return None
 
 

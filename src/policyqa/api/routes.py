@@ -147,16 +147,13 @@ def article(doc: Annotated[str, Path(max_length=100)], n: Annotated[int, Path(ge
 
 
 def _paragraphs(a: Any) -> list[ParagraphOut]:
-    """The article's 款, each with its 项, in order (texts joined from its sentences)."""
+    """The article's 款, each with its 项, in order."""
     out: list[ParagraphOut] = []
-    for s in a.sentences:
-        if not out or out[-1].paragraph != s.paragraph:
-            out.append(ParagraphOut(paragraph=s.paragraph, text="", items=[]))
-        para = out[-1]
-        if not s.item:
-            para.text += s.text
-        elif para.items and para.items[-1].item == s.item:
-            para.items[-1].text += s.text
+    for paragraph, item, text in a.parts():
+        if not out or out[-1].paragraph != paragraph:
+            out.append(ParagraphOut(paragraph=paragraph, text="", items=[]))
+        if item:
+            out[-1].items.append(ItemOut(item=item, text=text))
         else:
-            para.items.append(ItemOut(item=s.item, text=s.text))
+            out[-1].text += text
     return out

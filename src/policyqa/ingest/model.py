@@ -51,6 +51,17 @@ class Article:
         """Whether it has more than one 款 or any 项 (then ids and citations say which)."""
         return self.n_paragraphs > 1 or any(s.item for s in self.sentences)
 
+    def parts(self) -> list[tuple[int, int, str]]:
+        """(款, 项, text) of each run of sentences in one 款 and 项, in order: the article
+        as printed, one line per 款 and per 项 (项 0 = the 款's own text)."""
+        out: list[tuple[int, int, str]] = []
+        for s in self.sentences:
+            if out and out[-1][:2] == (s.paragraph, s.item):
+                out[-1] = (s.paragraph, s.item, out[-1][2] + s.text)
+            else:
+                out.append((s.paragraph, s.item, s.text))
+        return out
+
     def cite_label_for(self, sentences: tuple[int, ...]) -> str:
         """第十七条第二款 / 第四十六条第（五）项 / 第十七条第二款第（一）项 for quoted
         sentences within one 款 (and one 项); the article alone when they span more."""
