@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from policyqa.api import texts
 from policyqa.api.guard import Guard, Limits
 from policyqa.api.logredact import redact_access_log
 from policyqa.api.ratelimit import RateLimiter
@@ -76,16 +77,6 @@ class NotReady(PolicyQAError):
     """The index is still loading (or failed to load)."""
 
 
-# What the public sees of a server-side failure: never a file name, path or command
-# (those go to the log and to officers).
-PUBLIC_UNAVAILABLE = "服务暂时不可用，请稍后再试，或拨打12333人社服务热线。"
-PUBLIC_LOADING = "服务正在启动，请稍候再试。"
-PUBLIC_FAILED = "服务器内部错误，请稍后再试，或拨打12333人社服务热线。"
-HTTP_MESSAGES = {400: "请求格式不正确，请检查后重试。", 404: "没有这个地址。",
-                 405: "不支持这种请求方式。", 413: "请求内容过大，请精简后重试。"}
-BAD_JSON = "请求体不是有效的JSON（UTF-8编码、嵌套不过深、数字不过长），请检查后重试。"
-
-
 @dataclass(frozen=True)
 class Loaded:
     """What a loader hands the app: the chat, the officer side, and the problems
@@ -109,8 +100,13 @@ class AppState:
 
     def service(self) -> Any:
         if self.chat is None:
-            raise NotReady(PUBLIC_UNAVAILABLE if self.error else PUBLIC_LOADING)
+            raise NotReady(texts.UNAVAILABLE if self.error else texts.LOADING)
         return self.chat
+
+    def status(self) -> dict[str, Any]:
+        """ok, or degraded with each corpus file that stops a new build and why."""
+        return {"status": "degraded" if self.problems else "ok",
+                "problems": list(self.problems)}
 
 
 def _load(state: AppState, loader: Callable[[Settings], Any]) -> None:
@@ -208,7 +204,7 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
         detail = str(exc)
         if code >= 500 and not isinstance(exc, NotReady):
             log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-            detail = PUBLIC_UNAVAILABLE if code == 503 else PUBLIC_FAILED
+            detail = texts.UNAVAILABLE if code == 503 else texts.FAILED
         body: dict[str, Any] = {"detail": detail}
         if isinstance(getattr(exc, "errors", None), list):  # import: every row problem
             body["errors"] = exc.errors  # type: ignore[attr-defined]
@@ -219,16 +215,16 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
 
     @app.exception_handler(RateLimited)
     async def _limited(request: Request, exc: RateLimited) -> JSONResponse:
-        return UTF8JSONResponse({"detail": "请求过于频繁，请稍后再试。"}, status_code=429,
+        return UTF8JSONResponse({"detail": texts.RATE_LIMITED}, status_code=429,
                             headers={"Retry-After": str(max(1, round(exc.wait + 0.5)))})
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         """The framework's own errors, in Chinese; a body it could not parse (invalid
         UTF-8, nesting too deep, a number too long) is a 422 like any bad field."""
-        code, detail = exc.status_code, HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        code, detail = exc.status_code, texts.HTTP.get(exc.status_code, str(exc.detail))
         if code == 400:
-            code, detail = 422, BAD_JSON
+            code, detail = 422, texts.BAD_JSON
         elif isinstance(exc.detail, str) and exc.detail and code == 413:
             detail = exc.detail
         return UTF8JSONResponse({"detail": detail}, status_code=code,
@@ -237,11 +233,11 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
-            return UTF8JSONResponse({"detail": BAD_JSON, "errors": jsonable_errors(exc)},
+            return UTF8JSONResponse({"detail": texts.BAD_JSON, "errors": jsonable_errors(exc)},
                                     status_code=422)
         fields = "、".join(".".join(str(p) for p in e.get("loc", ())[1:]) or "请求体"
                           for e in exc.errors())
-        return UTF8JSONResponse({"detail": f"请求格式不正确（{fields}），请检查后重试。",
+        return UTF8JSONResponse({"detail": texts.BAD_FIELDS.format(fields=fields),
                              "errors": jsonable_errors(exc)}, status_code=422)
 
     from policyqa.api.officer import router as officer_router

@@ -20,15 +20,14 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
+from policyqa.api import texts
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# The widget's Chinese strings for refusals made here (the API's live in the routes).
-TOO_LARGE = "请求内容过大（超过{size}），请精简后重试。"
-NO_UPLOADS = "本服务不接收文件上传。"
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,11 @@ class TooLarge(HTTPException):
     wrapping it into its generic 400."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, TOO_LARGE.format(size=_size(limit)))
+        super().__init__(413, too_large(limit))
+
+
+def too_large(limit: int) -> str:
+    return texts.TOO_LARGE.format(size=_size(limit))
 
 
 class Guard:
@@ -93,12 +96,12 @@ class Guard:
 
         path, method = str(scope.get("path", "")), str(scope.get("method", ""))
         if is_upload(path, method):
-            await self._refuse(send_with_headers, 403, NO_UPLOADS)
+            await self._refuse(send_with_headers, 403, texts.NO_UPLOADS)
             return
         limit = self.limits.for_path(path)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await self._refuse(send_with_headers, 413, TOO_LARGE.format(size=_size(limit)))
+            await self._refuse(send_with_headers, 413, too_large(limit))
             return
         seen = 0
 
@@ -113,9 +116,9 @@ class Guard:
 
         try:
             await self.app(scope, counted, send_with_headers)
-        except TooLarge:
+        except TooLarge as e:
             if not started:
-                await self._refuse(send_with_headers, 413, TOO_LARGE.format(size=_size(limit)))
+                await self._refuse(send_with_headers, 413, str(e.detail))
 
     @staticmethod
     async def _refuse(send: Send, status: int, detail: str) -> None:

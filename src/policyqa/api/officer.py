@@ -41,9 +41,10 @@ Officer = Annotated[str, Depends(current_officer)]
 def _faq(state: Any) -> Any:
     state.service()  # 503 while loading
     if state.faq is None:  # an app assembled without the officer side
+        from policyqa.api import texts
         from policyqa.api.app import NotReady
 
-        raise NotReady("问答库服务未启用")
+        raise NotReady(texts.NO_FAQ)
     return state.faq
 
 
@@ -172,22 +173,17 @@ async def audit(entry_id: str, state: State, officer: Officer) -> list[dict[str,
     return await run_in_threadpool(_faq(state).repo.audit, entry_id)
 
 
-def _service_status(state: Any) -> dict[str, Any]:
-    return {"status": "degraded" if state.problems else "ok",
-            "problems": list(state.problems)}
-
-
 @router.get("/status")
 async def status(state: State, officer: Officer) -> dict[str, Any]:
     """The service as officers need to see it: a corpus file that stops new index
     builds (the last good index is served meanwhile), with its reason."""
     state.service()
-    return _service_status(state)
+    return state.status()
 
 
 @router.get("/stats")
 async def stats(state: State, officer: Officer, days: int = Query(30, ge=1, le=366)
                 ) -> dict[str, Any]:
     out: dict[str, Any] = await run_in_threadpool(_faq(state).stats, days)
-    out["service"] = _service_status(state)
+    out["service"] = state.status()
     return out

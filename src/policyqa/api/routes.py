@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from policyqa import messages as msg
-from policyqa.api.app import PUBLIC_LOADING, PUBLIC_UNAVAILABLE, AppState, UTF8JSONResponse
+from policyqa.api import texts
+from policyqa.api.app import AppState, UTF8JSONResponse
 from policyqa.api.schemas import (
     ArticleOut,
     ArticleRef,
@@ -67,11 +68,10 @@ def readyz(state: State) -> Response:
     """200 when answers are served: ``status`` ok, or degraded with the corpus files
     that stop a new build (the last good index is served meanwhile); 503 before."""
     if state.chat is None:
-        detail = PUBLIC_UNAVAILABLE if state.error else PUBLIC_LOADING
+        detail = texts.UNAVAILABLE if state.error else texts.LOADING
         return UTF8JSONResponse({"ready": False, "detail": detail}, status_code=503)
     manifest = state.chat.qa.index.manifest
-    return UTF8JSONResponse({"ready": True, "status": "degraded" if state.problems else "ok",
-                             "problems": list(state.problems), "encoder": manifest["encoder"],
+    return UTF8JSONResponse({"ready": True, **state.status(), "encoder": manifest["encoder"],
                              "counts": manifest["counts"], "built_at": manifest["built_at"]})
 
 
