@@ -86,3 +86,21 @@ def test_reload_encodes_only_new_wordings(qa: PolicyQA) -> None:
     assert m.match("招应届生有补贴吗") is not None
     m.load([])
     assert len(m) == 0 and m.match("招应届生有补贴吗") is None
+
+
+def test_a_new_matcher_reuses_the_vectors_of_the_old(matcher: tuple[FaqMatcher, str],
+                                                     qa: PolicyQA) -> None:
+    """On a switch to a new index build the 问答库 view is rebuilt; its wordings are not
+    encoded again."""
+    old, _ = matcher
+    encoded: list[str] = []
+
+    def embed(t: str) -> Any:
+        encoded.append(t)
+        return qa.retriever.embed_query(t)[2]
+
+    new = FaqMatcher(embed)
+    new.take_vectors(old)
+    new.load([*old._entries, entry("新问题？", [], "d", 1, "q")])
+    assert encoded == ["新问题？"]
+    assert new.match("招应届生有补贴吗") is not None

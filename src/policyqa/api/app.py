@@ -24,6 +24,7 @@ from policyqa.api import texts
 from policyqa.api.guard import Guard, Limits
 from policyqa.api.logredact import redact_access_log
 from policyqa.api.ratelimit import RateLimiter
+from policyqa.api.wiring import Loaded, services
 from policyqa.errors import (
     ConfigError,
     Conflict,
@@ -77,17 +78,6 @@ class NotReady(PolicyQAError):
     """The index is still loading (or failed to load)."""
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """What a loader hands the app: the chat, the officer side, and the problems
-    found while loading that did not stop it (a broken corpus file: the last good
-    index is served, the problem reported on /readyz and to officers)."""
-
-    chat: Any
-    faq: Any = None
-    problems: tuple[dict[str, str], ...] = ()
-
-
 @dataclass
 class AppState:
     settings: Settings
@@ -139,8 +129,6 @@ def default_loader(settings: Settings) -> Loaded:
     rebuilt): entries that no longer hold are flagged stale and not served. Citizen
     data past the retention period is purged.
     """
-    from policyqa.chat import ChatService
-    from policyqa.faq.service import FaqService
     from policyqa.ingest.corpus import corpus_problems
     from policyqa.service import PolicyQA
     from policyqa.store.retention import purge
@@ -157,11 +145,7 @@ def default_loader(settings: Settings) -> Loaded:
     purged = purge(store, settings.retention_days)
     if any(purged.values()):
         log.info("retention %d days: purged %s", settings.retention_days, purged)
-    faq = FaqService(qa, store)
-    stale = faq.start()
-    if stale:
-        log.warning("问答库: %d entries flagged stale after the corpus changed", len(stale))
-    return Loaded(ChatService(qa, store, faq.matcher), faq, problems)
+    return services(qa, store, problems)
 
 
 def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_loader,

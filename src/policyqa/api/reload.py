@@ -22,8 +22,7 @@ log = logging.getLogger("policyqa.reload")
 
 def swap_if_new(state: Any) -> bool:
     """Load and switch to a new CURRENT build if there is one; True when switched."""
-    from policyqa.chat import ChatService
-    from policyqa.faq.service import FaqService
+    from policyqa.api.wiring import services
     from policyqa.ingest.corpus import corpus_problems
 
     chat = state.chat
@@ -37,15 +36,9 @@ def swap_if_new(state: Any) -> bool:
         return False
     if qa is None:
         return False
-    faq = None
-    if state.faq is not None:
-        faq = FaqService(qa, chat.store)
-        stale = faq.start()
-        if stale:
-            log.warning("问答库: %d entries flagged stale by the new build", len(stale))
-    new = ChatService(qa, chat.store, faq.matcher if faq else None, hot_ttl_s=chat.hot_ttl_s)
-    problems = tuple(corpus_problems(state.settings.corpus_dir))
-    state.chat, state.faq, state.problems = new, faq, problems
+    new = services(qa, chat.store, tuple(corpus_problems(state.settings.corpus_dir)),
+                   faq=state.faq, hot_ttl_s=chat.hot_ttl_s)
+    state.chat, state.faq, state.problems = new.chat, new.faq, new.problems
     log.info("switched to index build %s (%s chunks)", qa.index.build_name,
              qa.index.manifest["counts"]["chunks"])
     return True

@@ -82,6 +82,14 @@ class FaqMatcher:
             self._entries, self._forms, self._vecs = list(entries), forms, vecs
             self._by_article = by_article
 
+    def take_vectors(self, other: FaqMatcher) -> None:
+        """Start from another matcher's encoded wordings (a new index build: the same
+        encoder, so the vectors hold), so the next :meth:`load` encodes only what is new."""
+        with other._lock:
+            forms, vecs = other._forms, other._vecs
+        with self._lock:
+            self._forms, self._vecs = forms, vecs
+
     def serves(self, entry_id: str) -> bool:
         with self._lock:
             return any(e["id"] == entry_id for e in self._entries)
