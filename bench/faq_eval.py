@@ -50,6 +50,7 @@ def main() -> None:
             qa, store, faq.matcher)}
         print("set | chat | answer acc. | refusal recall | false refusal | from 问答库 "
               "(of which wrong)")
+        aliases = doc_aliases(qa.index.policies)
         for gold in args.gold:
             questions = load_gold(REPO / gold)
             for name, chat in chats.items():
@@ -57,7 +58,7 @@ def main() -> None:
                 n_ans = sum(bool(g.expected) for g in questions)
                 for g in questions:
                     t = chat.chat(g.question)
-                    want = expected_ids(g, doc_aliases(qa.index.policies))
+                    want = expected_ids(g, aliases)
                     first = ((t.citations[0]["doc_id"], t.citations[0]["article"])
                              if t.citations else None)
                     ok = t.status == "answered" and first in want
