@@ -174,9 +174,9 @@ def test_markdown_transcriptions() -> None:
     ("根据2010年12月20日的决定", ()),  # does not start with a date: not a header line
 ])
 def test_header_dates(line: str, dates: tuple[tuple[str, str], ...]) -> None:
-    from policyqa.ingest.parse import _dated_lines, _Para
+    from policyqa.ingest.facts import dated_lines
 
-    assert _dated_lines([_Para(line, 0, 0)]) == dates
+    assert dated_lines([line]) == dates
 
 
 def test_sidecar_facts_fill_what_the_text_lacks(tmp_path: Path) -> None:
@@ -349,3 +349,38 @@ def test_cn_numerals_round_trip() -> None:
     assert [int_to_cn(n) for n in (10, 13, 20, 105, 110)] == ["十", "十三", "二十", "一百零五",
                                                               "一百一十"]
     assert (cn_to_int("两"), cn_to_int("23"), cn_to_int("十x")) == (2, 23, None)
+
+
+@pytest.mark.parametrize("line, bodies", [
+    ("2007年6月29日 第十届全国人民代表大会常务委员会第二十八次会议通过", ("全国人民代表大会常务委员会",)),
+    ("2003年9月26日 某市第二届人民代表大会常务委员会第五次会议通过", ("某市人民代表大会常务委员会",)),
+    ("2007年12月14日 中华人民共和国国务院令第514号公布", ("国务院",)),
+    ("2008年7月17日 经人力资源和社会保障部第6次部务会议通过", ("人力资源和社会保障部",)),
+    ("2025年11月19日", ()),  # a bare date names no one
+    ("根据2010年12月20日国务院令第586号", ()),  # not a header line
+])
+def test_header_bodies(line: str, bodies: tuple[str, ...]) -> None:
+    from policyqa.ingest.facts import header_bodies
+
+    assert header_bodies([line, line]) == bodies  # once each
+
+
+def test_closing_article_dates_entry_into_force(tmp_path: Path) -> None:
+    """本办法自2099年7月1日起施行 is read from the text; 自发布之日起施行 takes the
+    publication date, which a sidecar may give; a sidecar may add a later revision's
+    entry into force, and ``null`` says the document has no such fact (a law: no 文号)."""
+    from policyqa.ingest.corpus import corpus_files, load_policy
+
+    body = "# 某市测试办法\n\n第一条 为了测试，制定本办法。\n\n第二条 本办法自{}起施行。\n"
+    (tmp_path / "x.md").write_text(body.format("2099年7月1日"), "utf-8")
+    p = load_policy(corpus_files(tmp_path)[0])
+    assert p.dates == (("effective", "2099-07-01"),) and p.date == "2099-07-01"
+    assert "doc_no" in p.missing
+    (tmp_path / "x.md").write_text(body.format("发布之日"), "utf-8")
+    (tmp_path / "x.meta.json").write_text(json.dumps(
+        {"published": "2098-01-02", "amended": "2099-01-01", "effective": ["2099-02-01"],
+         "doc_no": None}), "utf-8")
+    p = load_policy(corpus_files(tmp_path)[0])
+    assert p.dates == (("published", "2098-01-02"), ("effective", "2098-01-02"),
+                       ("amended", "2099-01-01"), ("effective", "2099-02-01"))
+    assert p.date == "2099-01-01" and "doc_no" not in p.missing  # the version's date

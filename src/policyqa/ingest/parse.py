@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policyqa.errors import CorpusError
+from policyqa.ingest.facts import DATE, Front, dated_lines, header_bodies, iso, with_facts
 from policyqa.ingest.model import Article, Policy, Sentence
 from policyqa.text import cn_to_int, split_sentences
 
@@ -38,7 +39,6 @@ _CHROME = frozenset("下载文字版 下载图片版 政策解读 图片解读 �
 _META_LINE = re.compile(r"^((字号|来源|发布时间|浏览次数|索引号|分享到)[:：].*|【字体.*"
                         r"|.{0,30}行政规范性文件|[(（]此件(主动|依申请)?公开[)）])$")
 _DOC_NO = re.compile(r"[\u4e00-\u9fa5]{1,12}[〔［\[﹝【(（]\d{4}[〕］\]﹞】)）]\d+号")
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _AGENCY = re.compile(
     r"^[\u4e00-\u9fa5（）()]{2,40}(局|委员会|委|厅|部|办公室|办|总工会|工会|中心|人民政府|政府|院|署|联合会|协会)$"
 )
@@ -152,45 +152,9 @@ def _article(ordinal: int, label: str, paras: list[_Para], marker: re.Pattern[st
                          for k, (s, para, item) in enumerate(sentences)), chapter)
 
 
-# What a dated line of a law's header says happened on that date (the last match wins:
-# 通过 … 修正 is an amendment). Terms of the field, true of any such header.
-_DATE_KINDS = (("adopted", ("通过",)), ("published", ("公布", "发布", "印发")),
-               ("amended", ("修正", "修订", "修改")), ("effective", ("施行", "生效")))
-
-
-def _dated_lines(paras: list[_Para]) -> tuple[tuple[str, str], ...]:
-    """(kind, ISO date) from every header line that starts with a date; each date is
-    read with the words up to the next one (…公布 自2008年1月1日起施行: published, then
-    effective). A bare date line is a publication date."""
-    out = []
-    for p in paras:
-        if not _DATE.match(p.text.lstrip("（(")):
-            continue
-        found = list(_DATE.finditer(p.text))
-        for m, nxt in zip(found, [*found[1:], None], strict=True):
-            words = p.text[m.end(): nxt.start() if nxt else len(p.text)]
-            kind = next((k for k, ws in reversed(_DATE_KINDS) if any(w in words for w in ws)),
-                        "published" if not words.strip(" ）)") else "")
-            if kind:
-                out.append((kind, f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"))
-    return tuple(out)
-
-
-@dataclass
-class _Front:
-    title: str = ""
-    notice_title: str = ""
-    doc_no: str = ""
-    date: str = ""
-    issuers: tuple[str, ...] = ()
-    preamble: str = ""
-    sentences: tuple[Sentence, ...] = ()
-    dates: tuple[tuple[str, str], ...] = ()
-
-
-def _front_matter(raw: str, paras: list[_Para]) -> _Front:
+def _front_matter(raw: str, paras: list[_Para]) -> Front:
     """Metadata and the article-0 sentences from everything before article 1."""
-    f = _Front()
+    f = Front()
     skip: set[int] = set()
     no_idx = next((i for i, p in enumerate(paras) if _DOC_NO.fullmatch(p.text)), None)
     if no_idx is not None:
@@ -217,17 +181,15 @@ def _front_matter(raw: str, paras: list[_Para]) -> _Front:
                 f.title = p.text
                 skip.add(i)
                 break
-    f.dates = _dated_lines(paras)
-    date_idx = next((i for i, p in enumerate(paras) if _DATE.fullmatch(p.text)), None)
-    if date_idx is None and f.dates:  # 2012年12月28日 …会议…修正: the latest such line dates it
-        f.date = max(d for _, d in f.dates)
+    f.dates = dated_lines([p.text for p in paras])
+    date_idx = next((i for i, p in enumerate(paras) if DATE.fullmatch(p.text)), None)
     if date_idx is not None:
-        y, mo, d = _DATE.fullmatch(paras[date_idx].text).groups()  # type: ignore[union-attr]
-        f.date = f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+        f.date = iso(DATE.fullmatch(paras[date_idx].text))  # type: ignore[arg-type]
         k = date_idx
         while k > 0 and _AGENCY.match(paras[k - 1].text):
             k -= 1
         f.issuers = tuple(p.text for p in paras[k:date_idx])
+    f.issuers = f.issuers or header_bodies([p.text for p in paras])
     # Article-0 sentences: verbatim, issuer lines kept together as one block.
     out: list[str] = []
     last_meta = max([i for i in (no_idx, date_idx) if i is not None], default=-1)
@@ -281,42 +243,5 @@ def parse_policy(raw: str, *, doc_id: str, source_name: str, source_url: str = "
                 chapter = p.text
         body = [p for p in paras[start : bounds[n]] if not _CHAPTER.match(p.text)]
         articles.append(_article(n, label, body, marker, chapter))
-    return _with_facts(doc_id, front, tuple(articles), overrides or {}, source_url=source_url,
+    return with_facts(doc_id, front, tuple(articles), overrides or {}, source_url=source_url,
                        source_sha256=source_sha256, numbering=style)
-
-
-def short_title(title: str) -> str:
-    """How a national law is cited: 中华人民共和国劳动合同法 -> 劳动合同法."""
-    return title.removeprefix("中华人民共和国") if len(title) > 9 else title
-
-
-def _with_facts(doc_id: str, front: _Front, articles: tuple[Article, ...],
-                ov: dict[str, Any], **source: str) -> Policy:
-    """The document's facts: from its own text, else its sidecar (``ov``); what neither
-    gives is listed in ``missing``. Facts the text states win, except the sidecar's
-    title / 文号 / date, which may correct a transcription."""
-    title = str(ov.get("title") or front.title)
-    stated = {k for k, _ in front.dates}  # the text first; the sidecar for what it lacks
-    dates = front.dates + tuple((k, str(ov[k])) for k in _SIDECAR_DATES
-                                if ov.get(k) and k not in stated)
-    doc_no = str(ov.get("doc_no") or front.doc_no)
-    date = str(ov.get("date") or front.date or max((d for _, d in dates), default=""))
-    issuers = tuple(ov["issuers"]) if ov.get("issuers") else front.issuers
-    level, jurisdiction = str(ov.get("level") or ""), str(ov.get("jurisdiction") or "")
-    status = str(ov.get("status") or "in_force")
-    if status not in STATUSES:
-        raise CorpusError(f"{doc_id}: sidecar status must be one of {', '.join(STATUSES)}, "
-                          f"not {status!r}", file=f"{doc_id}.meta.json")
-    found = {"title": title, "doc_no": doc_no, "date": date, "issuers": issuers,
-             "level": level, "jurisdiction": jurisdiction}
-    return Policy(
-        doc_id=doc_id, title=title or doc_id, doc_no=doc_no, issuers=issuers, date=date,
-        preamble=front.preamble, articles=articles,
-        missing=tuple(k for k, v in found.items() if not v),
-        short_title=str(ov.get("short_title") or short_title(title)), level=level,
-        jurisdiction=jurisdiction, status=status,
-        superseded_by=str(ov.get("superseded_by") or ""), dates=dates, **source)
-
-
-_SIDECAR_DATES = ("adopted", "published", "amended", "effective")
-STATUSES = ("in_force", "superseded")
