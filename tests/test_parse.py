@@ -136,7 +136,8 @@ def test_markdown_transcriptions() -> None:
     law = _load(INVENTED_DIR / "law.md")
     assert law.date == "2099-06-30" and "#" not in law.title
     assert [a.chapter for a in law.articles if a.ordinal] == [
-        "第一章 总则", "第一章 总则", "第二章 测试补助", "第二章 测试补助"]
+        "第一章 总则", "第一章 总则", "第二章 测试补助 第一节 补助条件",
+        "第二章 测试补助 第二节 补助标准"]  # a 节 within its 章
     assert "依照本条例第一条规定" in " ".join(s.text for s in law.article(2).sentences)
     assert [s.text for s in law.article(3).sentences][1:] == ["（一）完成理论测试的；",
                                                               "（二）完成操作测试的。"]
@@ -156,8 +157,8 @@ def test_markdown_transcriptions() -> None:
     assert "law/a2/p2/s2" in chunks and "law/a4/s1" in chunks
     item = chunks["law/a3/p1/i2/s3"]
     context = "某市虚构测试条例 第二章 测试补助"  # a law's article: its law and chapter
-    assert item.text.startswith(f"{context} 有下列情形之一的，测试单位应当给予补助")
-    assert chunks["law/a4/s1"].text == f"{context}：补助标准为每人每次一百元。"
+    assert item.text.startswith(f"{context} 第一节 补助条件 有下列情形之一的，测试单位应当")
+    assert chunks["law/a4/s1"].text == f"{context} 第二节 补助标准：补助标准为每人每次一百元。"
     assert [a.heading for a in law.articles if a.ordinal] == ["", "", "", ""]  # laws: none
     assert parse_chunk_id(item.id) == ("law", 3, 3)
     notice = _load(INVENTED_DIR / "notice.md")
@@ -352,8 +353,10 @@ def test_cn_numerals_round_trip() -> None:
 
 
 @pytest.mark.parametrize("line, bodies", [
-    ("2007年6月29日 第十届全国人民代表大会常务委员会第二十八次会议通过", ("全国人民代表大会常务委员会",)),
-    ("2003年9月26日 某市第二届人民代表大会常务委员会第五次会议通过", ("某市人民代表大会常务委员会",)),
+    ("2007年6月29日 第十届全国人民代表大会常务委员会第二十八次会议通过",
+     ("全国人民代表大会常务委员会",)),
+    ("2003年9月26日 某市第二届人民代表大会常务委员会第五次会议通过",
+     ("某市人民代表大会常务委员会",)),
     ("2007年12月14日 中华人民共和国国务院令第514号公布", ("国务院",)),
     ("2008年7月17日 经人力资源和社会保障部第6次部务会议通过", ("人力资源和社会保障部",)),
     ("2025年11月19日", ()),  # a bare date names no one

@@ -239,9 +239,20 @@ def parse_policy(raw: str, *, doc_id: str, source_name: str, source_url: str = "
     for n, (start, label) in enumerate(hits, start=1):
         # The last chapter line since the previous article opens this article's chapter.
         for p in paras[bounds[n - 2] if n > 1 else 0 : start]:
-            if _CHAPTER.match(p.text):
-                chapter = p.text
+            chapter = _within(chapter, p.text)
         body = [p for p in paras[start : bounds[n]] if not _CHAPTER.match(p.text)]
         articles.append(_article(n, label, body, marker, chapter))
     return with_facts(doc_id, front, tuple(articles), overrides or {}, source_url=source_url,
                        source_sha256=source_sha256, numbering=style)
+
+
+def _within(context: str, line: str) -> str:
+    """The 章 (and 节) an article is in after ``line``: a 节 adds to its 章
+    (第二章 劳动合同的订立 第一节 一般规定), a new 章 or 编 starts afresh."""
+    m = _CHAPTER.match(line)
+    if not m:
+        return context
+    if "节" not in line[: m.end(1) + 1]:
+        return line
+    chapter = context.split(" 第", 1)[0] if "节" in context else context
+    return f"{chapter} {line}".strip() if chapter else line
