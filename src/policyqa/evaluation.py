@@ -19,6 +19,7 @@ import numpy as np
 
 from policyqa.errors import PolicyQAError
 from policyqa.service import PolicyQA
+from policyqa.text import doc_no_key
 
 RANKED_K = 5
 PER_QUESTION_KEYS = ("id", "question", "status", "citations", "ranked", "hit_rank")
@@ -35,7 +36,7 @@ class GoldQuestion:
 def doc_aliases(policies: Any) -> dict[str, str]:
     """doc id -> itself and 文号 -> doc id, for every loaded document."""
     out = {d: d for d in policies}
-    out.update({p.doc_no: d for d, p in policies.items() if p.doc_no})
+    out.update({doc_no_key(p.doc_no): d for d, p in policies.items() if p.doc_no})
     return out
 
 
@@ -43,7 +44,7 @@ def expected_ids(g: GoldQuestion, aliases: dict[str, str]) -> frozenset[tuple[st
     """The gold references as (doc_id, article); a document not in the corpus is an error
     in the gold set, said as such."""
     try:
-        return frozenset((aliases[d], a) for d, a in g.expected)
+        return frozenset((aliases.get(d) or aliases[doc_no_key(d)], a) for d, a in g.expected)
     except KeyError as e:
         raise PolicyQAError(f"gold {g.id}: no document {e.args[0]!r} in the corpus") from None
 
@@ -84,8 +85,7 @@ def evaluate(qa: PolicyQA, gold: Iterable[GoldQuestion], sources: dict[str, str]
         lat.append((time.perf_counter() - t0) * 1000)
         ranked = list(ans.ranked[:RANKED_K])
         hit_rank = next((k + 1 for k, ref in enumerate(ranked) if ref in expected), None)
-        cites = [{"doc_id": c.doc_id, "doc_no": c.doc_no, "article": c.article,
-                  "quote": c.quote} for c in ans.citations]
+        cites = [c.to_dict() for c in ans.citations]
         for c in ans.citations:
             n_quotes += 1
             n_exact += c.quote in sources.get(c.doc_id, "")

@@ -101,6 +101,15 @@ def _normalize(text: str) -> str:
     return _SPACE_RE.sub(" ", t).strip().lower()
 
 
+_DOC_NO_BRACKETS = str.maketrans("[［﹝【(（]］﹞】)）", "〔〔〔〔〔〔〕〕〕〕〕〕")
+
+
+def doc_no_key(doc_no: str) -> str:
+    """A 文号 as compared: 劳社部发[2008]3号, 劳社部发（2008）3号 and 劳社部发〔2008〕3号 are
+    one number, printed with whichever brackets the source used."""
+    return doc_no.strip().translate(_DOC_NO_BRACKETS)
+
+
 def split_sentences(paragraph: str) -> list[str]:
     """Split a paragraph into sentences, each an exact substring (delimiters kept)."""
     out = []

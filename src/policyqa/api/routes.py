@@ -28,6 +28,7 @@ from policyqa.api.schemas import (
     error_responses,
 )
 from policyqa.errors import NotFound
+from policyqa.faq.model import find_policy
 
 router = APIRouter()
 
@@ -112,10 +113,9 @@ async def handoff(body: HandoffRequest, state: State) -> HandoffResponse:
 
 
 def _policy(state: AppState, doc: str) -> Any:
-    for p in state.service().qa.index.policies.values():
-        if doc in (p.doc_id, p.doc_no):
-            return p
-    raise NotFound(f"没有找到文件：{doc}")
+    if p := find_policy(state.service().qa.index.policies, doc):
+        return p
+    raise NotFound(texts.NO_DOCUMENT.format(doc=doc))
 
 
 @router.get("/api/v1/policies", response_model=list[PolicyOut],
@@ -127,7 +127,8 @@ def policies(state: State) -> list[PolicyOut]:
                       dates=[DatedEvent(kind=k, date=d) for k, d in p.dates],
                       issuers=list(p.issuers), url=p.source_url,
                       articles=[ArticleRef(article=a.ordinal, label=a.cite_label,
-                                           heading=a.heading) for a in p.articles])
+                                           heading=a.heading, chapter=a.chapter)
+                                for a in p.articles])
             for p in state.service().qa.index.policies.values()]
 
 
@@ -139,9 +140,9 @@ def article(doc: Annotated[str, Path(max_length=100)], n: Annotated[int, Path(ge
     try:
         a = p.article(n)
     except KeyError:
-        raise NotFound(f"《{p.title}》没有第{n}条") from None
+        raise NotFound(texts.NO_ARTICLE.format(title=p.title, n=n)) from None
     return ArticleOut(doc_id=p.doc_id, doc_no=p.doc_no, doc_title=p.title, article=a.ordinal,
-                      label=a.cite_label, heading=a.heading, text=a.text,
+                      label=a.cite_label, heading=a.heading, chapter=a.chapter, text=a.text,
                       sentences=[s.text for s in a.sentences], paragraphs=_paragraphs(a),
                       url=p.source_url)
 

@@ -138,6 +138,7 @@ class ArticleRef(BaseModel):
     article: int
     label: str
     heading: str
+    chapter: str = Field("", description="its 章 (and 节): 第五章 特别规定 第二节 劳务派遣")
 
 
 class DatedEvent(BaseModel):
@@ -179,6 +180,7 @@ class ArticleOut(BaseModel):
     article: int
     label: str
     heading: str
+    chapter: str = Field("", description="its 章 (and 节), where the document has them")
     text: str
     sentences: list[str]
     paragraphs: list[ParagraphOut]

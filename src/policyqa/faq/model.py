@@ -15,7 +15,7 @@ from typing import Any
 from policyqa.errors import PolicyQAError
 from policyqa.ingest.model import Article, Policy
 from policyqa.privacy import pii_kinds
-from policyqa.text import is_well_formed, normalize
+from policyqa.text import doc_no_key, is_well_formed, normalize
 
 STATUSES = ("draft", "in_review", "published", "retired", "rejected")
 INACTIVE = ("retired", "rejected")  # out of the base: may repeat an active question
@@ -61,11 +61,11 @@ def question_key(q: str) -> str:
 
 
 def find_policy(policies: Mapping[str, Policy], doc: str) -> Policy | None:
-    """A document by corpus id or by 文号."""
+    """A document by corpus id or by 文号 (in any brackets: 〔2008〕 / [2008])."""
     if doc in policies:
         return policies[doc]
     for p in policies.values():
-        if p.doc_no and p.doc_no == doc:
+        if p.doc_no and doc_no_key(p.doc_no) == doc_no_key(doc):
             return p
     return None
 
