@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from policyqa import messages as msg
 from policyqa.index import PolicyIndex
@@ -78,6 +78,13 @@ class Citation:
         doc_no = f"（{self.doc_no}）" if self.doc_no else ""
         heading = f"「{self.heading}」" if self.heading else ""
         return f"《{self.doc_title}》{doc_no}{self.label}{heading}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of a citation (chat API, CLI, eval output): the document
+        by its stable ``doc_id``, the 文号 only as a label."""
+        return {"doc_id": self.doc_id, "doc_no": self.doc_no, "doc_title": self.doc_title,
+                "article": self.article, "label": self.label, "heading": self.heading,
+                "quote": self.quote, "url": self.url, "citation": self.text}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from policyqa import messages as msg
-from policyqa.answer import Answer, Citation
+from policyqa.answer import Answer
 from policyqa.dialog import is_followup, is_reference, with_context
 from policyqa.faq.match import FaqMatch, FaqMatcher, faq_answer
 from policyqa.service import PolicyQA, check_question
@@ -62,12 +62,6 @@ class ChatTurn:
     notes: list[str] = field(default_factory=list)
 
 
-def citation_dict(c: Citation) -> dict[str, Any]:
-    return {"doc_id": c.doc_id, "doc_no": c.doc_no, "doc_title": c.doc_title, "article": c.article,
-            "label": c.label, "heading": c.heading, "quote": c.quote, "url": c.url,
-            "citation": c.text}
-
-
 def _curated_hot() -> list[str]:
     text = resources.files("policyqa").joinpath("resources/hot_questions.txt").read_text("utf-8")
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
@@ -109,7 +103,7 @@ class ChatService:
         session_id = self.store.new_session_id() if session_id is None else session_id
         previous = None if new else self.store.last_answered(session_id)
         ans, source = self._understand(question, previous)
-        cites = [citation_dict(c) for c in ans.citations]
+        cites = [c.to_dict() for c in ans.citations]
         text = ans.text
         if previous and is_reference(question) and ans.status == "answered":
             text = msg.REFERENCE_LEAD + "\n" + ans.text

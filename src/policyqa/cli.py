@@ -170,9 +170,7 @@ def answer_json(ans: Any) -> dict[str, Any]:
     return {
         "question": ans.question, "status": ans.status, "answer_text": ans.text,
         "reason": ans.reason or None, "notes": list(ans.notes),
-        "citations": [{"doc_no": c.doc_no, "doc_title": c.doc_title, "article": c.article,
-                       "label": c.label, "heading": c.heading, "quote": c.quote,
-                       "citation": c.text, "url": c.url} for c in ans.citations],
+        "citations": [c.to_dict() for c in ans.citations],
         "ranked": [{"doc_id": d, "article": a} for d, a in ans.ranked],
     }
 
