@@ -143,7 +143,7 @@ def _log() -> list[LoggedQuestion]:
             ("公司招应届生有补贴吗", "answered", False, 4),
             ("招大学生有什么补贴", "answered", False, 1),
             ("职称评审", "answered", False, 2), ("评职称有什么绿色通道", "answered", False, 1),
-            ("养老保险怎么交", "refused", False, 2), ("交养老保险", "refused", False, 1),
+            ("个人所得税怎么退", "refused", False, 2), ("个税怎么退", "refused", False, 1),
             ("公积金怎么提取", "refused", True, 1),
             ("新八级工是什么", "answered", False, 1)]  # asked once, answered, liked: no draft
     return [LoggedQuestion(q, normalize(q), status, bad)
@@ -157,7 +157,7 @@ def test_from_logs_clusters_needs(qa: PolicyQA, drafter: Drafter) -> None:
         "学徒补贴怎么领": {"学徒补贴怎么领", "学徒制有补贴吗", "企业新型学徒制补贴"},
         "公司招应届生有补贴吗": {"公司招应届生有补贴吗", "招大学生有什么补贴"},
         "职称评审": {"职称评审", "评职称有什么绿色通道"},
-        "养老保险怎么交": {"养老保险怎么交", "交养老保险"},
+        "个人所得税怎么退": {"个人所得税怎么退", "个税怎么退"},
         "公积金怎么提取": {"公积金怎么提取"},
     }
     by_q = {d.question: d for d in drafts}
@@ -170,7 +170,7 @@ def test_from_logs_clusters_needs(qa: PolicyQA, drafter: Drafter) -> None:
     for d in drafts:
         assert d.origin == "logs" and 2 <= len(d.paraphrases) <= 5
         assert d.question not in d.paraphrases
-    for q in ("养老保险怎么交", "公积金怎么提取"):  # out of scope: an officer decides
+    for q in ("个人所得税怎么退", "公积金怎么提取"):  # out of scope: an officer decides
         d = by_q[q]
         assert d.evidence["needs_clause"] is True and d.answer_text == "" and d.citations == []
     apprentice = clause_with(qa, "企业新型学徒制培训")

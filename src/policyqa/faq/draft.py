@@ -57,6 +57,9 @@ class LoggedQuestion:
     bad: bool  # rated 差评 (1-2)
 
 
+_NOT_OURS = ("place", "document")  # refusals no clause of ours can answer
+
+
 class Drafter:
     """Turns clauses, topics and logs into verified draft entries (see the module docstring).
 
@@ -161,15 +164,18 @@ class Drafter:
 
         Retrieval always returns *something*, so a clause counts only if it contains most of
         the topic's words (or their policy wording), names the HR topic it names (养老保险
-        matches no clause here) and is in the jurisdiction of any place named.
+        matches no clause here) and is in the jurisdiction of any place named; a topic the
+        gate refuses for its place or for naming a document we do not hold has none.
         """
         norm, th, lex = normalize(topic), self.qa.retriever.thesaurus, self.qa.answerer.lexicon
         words = self.qa.retriever.tokenizer.words(norm) if norm else []
         concepts = [w for w in words if not any(w != v and w in v for v in words)]
         forms = [[w, to_everyday(w), *(e for e in th.expansions(w) if len(e) >= len(w))]
                  for w in concepts]  # 扩岗补助 -> 一次性扩岗补助, but not its part 补助 -> 补贴
+        if not concepts or self.qa.ask(norm).reason in _NOT_OURS:
+            return []
         found: list[tuple[float, Policy, Article]] = []
-        for hit in self.qa.retrieve(norm, k=8).articles if concepts else ():
+        for hit in self.qa.retrieve(norm, k=8).articles:
             p, a = find_article(self._policies, hit.doc_id, hit.article)
             text = normalize(a.text)
             cov = sum(len(fs[0]) for fs in forms if any(f in text for f in fs)) / sum(
