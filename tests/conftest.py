@@ -34,6 +34,12 @@ DOC_NO = "渝人社规〔2025〕23号"
 TITLE = "重庆市推动技能强企工作13条措施"
 
 
+def corpus_text(doc_id: str, corpus_dir: Path = CORPUS_DIR) -> str:
+    """A corpus document's text exactly as stored (quotes must be substrings of it)."""
+    path = next(p for p in corpus_dir.iterdir() if p.stem == doc_id and p.suffix in (".txt", ".md"))
+    return path.read_text("utf-8")
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
@@ -55,10 +61,20 @@ def model_dir() -> Path:
     return build_model_folder(path)  # a no-op when an intact build is already there
 
 
+def warm(index_dir: Path, *sources: Path) -> Path:
+    """A fresh index folder that starts with the chunk vectors already computed (the vector
+    cache of the repo's index/ and of ``sources``): a test's build then encodes only what it
+    changed, as a real rebuild does. Tests of the cache itself start cold."""
+    for src in (REPO_ROOT / "index", *sources):
+        if (src / "cache").is_dir():
+            shutil.copytree(src / "cache", index_dir / "cache", dirs_exist_ok=True)
+    return index_dir
+
+
 @pytest.fixture(scope="session")
 def settings(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Real corpus and model; a private index folder, so the repo's index/ is never touched."""
-    index_dir = tmp_path_factory.mktemp("index")
+    index_dir = warm(tmp_path_factory.mktemp("index"))
     return Settings(corpus_dir=CORPUS_DIR, index_dir=index_dir, model_dir=model_dir,
                     threads=1).resolved()
 

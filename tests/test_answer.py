@@ -1,7 +1,8 @@
 """End to end through ``qa.ask`` on the real corpus and the real model.
 
-Questions are phrased the way citizens ask, not the way the policy is written; each was
-checked by hand against the text (渝人社规〔2025〕23号) before being listed here.
+Questions are phrased the way citizens ask, not the way the documents are written; each
+was checked by hand against the text of the document it names before being listed here.
+A case whose document is not in the corpus is skipped, so the file holds for any corpus.
 """
 
 from __future__ import annotations
@@ -10,73 +11,80 @@ import re
 
 import pytest
 
-from conftest import DOC_NO, TITLE
+from conftest import DOC_ID, DOC_NO, TITLE, corpus_text
 from policyqa import messages as msg
 from policyqa.answer import Answer
 from policyqa.errors import InvalidQuestion
 from policyqa.service import MAX_QUESTION_CHARS, PolicyQA
 
-# question -> (acceptable articles for the first citation, a phrase one quote must contain)
-ANSWERABLE: list[tuple[str, set[int], str | None]] = [
-    ("招应届大学生有什么补贴", {10}, "高校毕业生"),
-    ("企业能自己给员工评技能等级吗", {7}, None),
-    ("职工教育经费一线职工要用多少", {13}, "60%以上用于一线职工"),
-    ("这个文件是哪天印发的", {0}, "2025年11月19日"),
-    ("这个文件是哪些部门发的", {0}, "重庆市总工会"),
-    ("学徒培训有补贴吗", {4}, "补贴"),
-    ("高技能人才能拿年薪吗", {11}, "年薪制"),
-    ("企业能办工匠学院吗", {2}, "工匠学院"),
-    ("员工参加技能比赛拿奖了有什么好处", {8, 12}, None),
-    ("可以去国外做技能认证吗", {9}, "国际技能认证"),
-    ("企业送员工去培训后能约定服务期吗", {3}, "约定服务期"),
-    ("小微企业招毕业生能给社保补贴吗", {10}, "社会保险补贴"),
-    ("高技能人才能去工会挂职吗", {12}, "挂职"),
-    ("技能人才能不能拿股权分红", {11}, "股权"),
-    ("企业能不能自己当技能等级认定机构", {7}, "认定机构"),
-    ("文号是多少", {0}, DOC_NO),
-    ("厂里的老师傅带徒弟效果好，能直接评技师吗", {7}, "师带徒"),
-    ("职工读大专的学费谁出", {3}, "学费"),
-    ("这份文件叫什么名字", {0}, None),
+SEED = DOC_ID
+LCL = "labor-contract-law-2012"
+# question -> (acceptable (doc id, article) of the first citation, a phrase a quote contains)
+ANSWERABLE: list[tuple[str, set[tuple[str, int]], str | None]] = [
+    ("招应届大学生有什么补贴", {(SEED, 10)}, "高校毕业生"),
+    ("企业能自己给员工评技能等级吗", {(SEED, 7)}, None),
+    ("职工教育经费一线职工要用多少", {(SEED, 13)}, "60%以上用于一线职工"),
+    ("技能强企13条措施是哪天印发的", {(SEED, 0)}, "2025年11月19日"),
+    ("技能强企13条措施是哪些部门发的", {(SEED, 0)}, "重庆市总工会"),
+    ("学徒培训有补贴吗", {(SEED, 4)}, "补贴"),
+    ("高技能人才能拿年薪吗", {(SEED, 11)}, "年薪制"),
+    ("企业能办工匠学院吗", {(SEED, 2)}, "工匠学院"),
+    ("员工参加技能比赛拿奖了有什么好处", {(SEED, 8), (SEED, 12)}, None),
+    ("可以去国外做技能认证吗", {(SEED, 9)}, "国际技能认证"),
+    ("企业送员工去培训后能约定服务期吗", {(SEED, 3)}, "约定服务期"),
+    ("小微企业招毕业生能给社保补贴吗", {(SEED, 10)}, "社会保险补贴"),
+    ("高技能人才能去工会挂职吗", {(SEED, 12)}, "挂职"),
+    ("技能人才能不能拿股权分红", {(SEED, 11)}, "股权"),
+    ("企业能不能自己当技能等级认定机构", {(SEED, 7)}, "认定机构"),
+    ("技能强企13条措施的文号是多少", {(SEED, 0)}, DOC_NO),
+    ("厂里的老师傅带徒弟效果好，能直接评技师吗", {(SEED, 7)}, "师带徒"),
+    ("职工读大专的学费谁出", {(SEED, 3)}, "学费"),
+    ("失业保险金能领几个月？", {("unemployment-reg-1999", 17),
+                              ("cq-unemployment-reg-2011", 24)}, "月"),
+    ("工伤认定要多久？", {("work-injury-reg-2010", 20)}, "60日内"),
+    ("试用期最长多久", {(LCL, 19), ("labor-law-2018", 21)}, "试用期"),
+    ("劳务派遣工同工同酬吗", {(LCL, 63)}, "同工同酬"),
+    ("每天工作几个小时", {("working-hours-1995", 3), ("labor-law-2018", 36)}, "8小时"),
+    ("年休假有几天", {("annual-leave-reg-2007", 3)}, "年休假"),
 ]
+# Questions no document of this field answers.
 OUT_OF_SCOPE = [
-    "失业保险金能领几个月？",
-    "工伤认定要多久？",
-    "养老金怎么计算？",
     "北京的技能补贴政策",
-    "上海的企业可以享受这些政策吗",
     "今天天气怎么样",
-    "医保报销比例是多少",
-    "生育津贴怎么领",
-    "社保卡丢了怎么补办",
     "住房公积金怎么提取",
-    "加班费怎么算",
     "《重庆市就业补助资金管理办法》第十二条怎么规定的",
+    pytest.param("离婚财产怎么分", marks=pytest.mark.xfail(
+        strict=True, reason="issue 10: refusal is still decided by topic lists")),
+    pytest.param("驾照扣分怎么处理", marks=pytest.mark.xfail(
+        strict=True, reason="issue 10: refusal is still decided by topic lists")),
 ]
 
 
-def _check_answered(qa: PolicyQA, raw: str, ans: Answer, articles: set[int],
+def _check_answered(qa: PolicyQA, ans: Answer, expected: set[tuple[str, int]],
                     phrase: str | None) -> None:
     assert ans.status == "answered", (ans.question, ans.reason, ans.features)
-    assert ans.citations and ans.citations[0].article in articles, \
-        (ans.question, [c.article for c in ans.citations], ans.ranked[:3])
-    policy = qa.index.policies[ans.citations[0].doc_id]
+    first = (ans.citations[0].doc_id, ans.citations[0].article) if ans.citations else None
+    assert first in expected, (ans.question, first, ans.ranked[:3])
     for c in ans.citations:
-        assert c.quote in raw  # verbatim from the source file
-        assert c.quote in policy.article(c.article).text
+        assert c.quote in corpus_text(c.doc_id)  # verbatim from the source file
+        assert c.quote in qa.index.policies[c.doc_id].article(c.article).text
         assert c.quote in ans.text
     assert ans.citations[0].text in ans.text
     if phrase:
         assert any(phrase in c.quote for c in ans.citations), [c.quote for c in ans.citations]
 
 
-@pytest.mark.parametrize(("question", "articles", "phrase"), ANSWERABLE,
-                         ids=[f"q{i:02d}-a{min(a)}" for i, (_, a, _) in enumerate(ANSWERABLE)])
-def test_answerable(qa: PolicyQA, raw_corpus: str, question: str, articles: set[int],
+@pytest.mark.parametrize(("question", "expected", "phrase"), ANSWERABLE,
+                         ids=[f"q{i:02d}" for i in range(len(ANSWERABLE))])
+def test_answerable(qa: PolicyQA, question: str, expected: set[tuple[str, int]],
                     phrase: str | None) -> None:
-    _check_answered(qa, raw_corpus, qa.ask(question), articles, phrase)
+    if not {d for d, _ in expected} & set(qa.index.policies):
+        pytest.skip("its document is not in this corpus")
+    _check_answered(qa, qa.ask(question), expected, phrase)
 
 
-@pytest.mark.parametrize("question", OUT_OF_SCOPE, ids=[f"oos{i:02d}" for i in range(12)])
+@pytest.mark.parametrize("question", OUT_OF_SCOPE,
+                         ids=[f"oos{i:02d}" for i in range(len(OUT_OF_SCOPE))])
 def test_out_of_scope_is_refused(qa: PolicyQA, question: str) -> None:
     ans = qa.ask(question)
     assert ans.status == "refused", (question, [c.article for c in ans.citations])
@@ -93,7 +101,7 @@ def test_citation_format(qa: PolicyQA) -> None:
                                                          10)
     assert c.url.startswith("https://rlsbj.cq.gov.cn/")
     assert ans.text.startswith(msg.LEAD.format(citation=c.text))
-    front = qa.ask("这个文件是哪天印发的").citations[0]
+    front = qa.ask("技能强企13条措施是哪天印发的").citations[0]
     assert front.label == "前言" and front.text.startswith(f"《{TITLE}》（{DOC_NO}）前言")
 
 
@@ -110,12 +118,12 @@ def test_amount_question_without_money_word(qa: PolicyQA) -> None:
     assert ans.status == "answered" and msg.AMOUNT_NOT_FIXED in ans.notes
 
 
-def test_traditional_input_gets_simplified_quotes(qa: PolicyQA, raw_corpus: str) -> None:
+def test_traditional_input_gets_simplified_quotes(qa: PolicyQA) -> None:
     trad, simp = qa.ask("企業自主評價"), qa.ask("企业自主评价")
     assert trad.status == "answered" and trad.citations[0].article == 7
     assert trad.ranked == simp.ranked
     for c in trad.citations:
-        assert c.quote in raw_corpus
+        assert c.quote in corpus_text(c.doc_id)
         assert not set("業評價職將與開") & set(c.quote)
     long_trad = qa.ask("企業能自己給員工評技能等級嗎")
     assert long_trad.ranked[0] == qa.ask("企业能自己给员工评技能等级吗").ranked[0]
@@ -140,11 +148,11 @@ def test_width_variants_agree(qa: PolicyQA, a: str, b: str) -> None:
     "Hello",
     "policy 2025 No.23",
 ])
-def test_english_never_crashes(qa: PolicyQA, raw_corpus: str, question: str) -> None:
+def test_english_never_crashes(qa: PolicyQA, question: str) -> None:
     ans = qa.ask(question)
     assert ans.status in ("answered", "refused")
     if ans.status == "answered":
-        assert ans.citations and all(c.quote in raw_corpus for c in ans.citations)
+        assert ans.citations and all(c.quote in corpus_text(c.doc_id) for c in ans.citations)
     else:
         assert ans.citations == () and "12333" in ans.text
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import CORPUS_DIR, DOC_ID
 from conftest import chat as ask
 from policyqa.api import create_app
 from policyqa.api.app import open_store
@@ -57,7 +58,7 @@ def test_chat_contract(client: TestClient) -> None:
 
 
 def test_refusal_offers_handoff(client: TestClient) -> None:
-    body = ask(client, "失业保险金能领几个月？")
+    body = ask(client, "住房公积金怎么提取？")
     assert body["status"] == "refused" and body["source"] == "none"
     assert body["citations"] == [] and body["handoff"]["suggested"] is True
     assert "12333" in body["answer_text"]
@@ -109,18 +110,20 @@ def _hot_questions_rank(client: TestClient) -> None:
     assert asked not in hot and set(hot) == set(curated)
     first = ask(client, hot[0])["citations"][0]
     assert (first["doc_id"], first["article"]) == (cited["doc_id"], cited["article"])
-    refused = "失业保险金能领几个月？"
+    refused = "住房公积金怎么提取？"
     for _ in range(3):
         ask(client, refused)
     assert refused not in client.get("/api/v1/hot-questions").json()["questions"]
 
 
 def test_policies_and_article_text(client: TestClient) -> None:
-    docs = client.get("/api/v1/policies").json()
-    assert docs[0]["doc_no"] == DOC_NO and len(docs[0]["articles"]) == 14
-    assert (docs[0]["level"], docs[0]["jurisdiction"], docs[0]["status"]) == (
+    docs = {d["doc_id"]: d for d in client.get("/api/v1/policies").json()}
+    assert set(docs) == {p.stem for p in CORPUS_DIR.iterdir() if p.suffix in (".txt", ".md")}
+    seed = docs[DOC_ID]
+    assert seed["doc_no"] == DOC_NO and len(seed["articles"]) == 14
+    assert (seed["level"], seed["jurisdiction"], seed["status"]) == (
         "规范性文件", "重庆市", "in_force")
-    art = client.get(f"/api/v1/policies/{docs[0]['doc_id']}/articles/10").json()
+    art = client.get(f"/api/v1/policies/{DOC_ID}/articles/10").json()
     assert art["heading"] == "支持企业吸纳技能人才" and "一次性扩岗补助" in art["text"]
     assert [p["paragraph"] for p in art["paragraphs"]] == [1]  # one 款, no 项
     assert art["paragraphs"][0]["text"] == art["text"]
@@ -128,6 +131,16 @@ def test_policies_and_article_text(client: TestClient) -> None:
     assert by_no.status_code == 200
     assert client.get(f"/api/v1/policies/{DOC_NO}/articles/99").status_code == 404
     assert client.get("/api/v1/policies/nope/articles/1").status_code == 404
+    law = docs.get("labor-contract-law-2012")
+    if law:  # a law: no 文号, its issuing body and dates, articles in their 章 and 节
+        assert law["doc_no"] == "" and law["issuers"] == ["全国人民代表大会常务委员会"]
+        assert {"kind": "amended", "date": "2012-12-28"} in law["dates"]
+        a58 = client.get("/api/v1/policies/labor-contract-law-2012/articles/58").json()
+        assert a58["chapter"] == "第五章 特别规定 第二节 劳务派遣"
+        assert a58["label"] == "第五十八条" and a58["heading"] == ""
+    if "working-days-notice-2008" in docs:  # printed 劳社部发[2008]3号; any brackets find it
+        r = client.get("/api/v1/policies/劳社部发〔2008〕3号/articles/2").json()
+        assert r["doc_id"] == "working-days-notice-2008"
 
 
 @pytest.mark.parametrize(("payload", "status"), [

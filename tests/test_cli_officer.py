@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from conftest import warm
 from policyqa.cli import main
 from policyqa.faq.officers import authenticate
 from policyqa.faq.repo import FaqRepo
@@ -43,15 +44,16 @@ def test_officer_tokens_from_the_cli(settings: Settings, tmp_path: Path) -> None
 
 def test_index_rebuild_flags_changed_quotes_and_faq_round_trip(
         settings: Settings, qa: PolicyQA, corpus_copy: Path, tmp_path: Path) -> None:
-    index, data = tmp_path / "index", tmp_path / "data"
+    index, data = warm(tmp_path / "index", settings.index_dir), tmp_path / "data"
     model = settings.model_dir
     assert run(["index"], corpus_copy, index, data, model).exit_code == 0
-    policy = next(iter(qa.index.policies.values()))
-    quote = policy.article(10).sentence(2).text
-    assert "一次性扩岗补助" in quote
+    # any clause of any document: its second sentence, which the edit below amends
+    policy, art = next((p, a) for p in qa.index.policies.values() for a in p.articles
+                       if a.ordinal and len(a.sentences) >= 2)
+    quote = art.sentence(2).text
     repo = FaqRepo(Store.open(Settings(data_dir=data)))
     e = repo.create({"question": "招应届生有补助吗", "citations": [
-        {"doc_id": policy.doc_id, "article": 10, "quote": quote}]}, officer="li",
+        {"doc_id": policy.doc_id, "article": art.ordinal, "quote": quote}]}, officer="li",
         policies=qa.index.policies)
     repo.transition(e["id"], 1, "in_review", officer="li", policies=qa.index.policies)
     repo.transition(e["id"], 2, "published", officer="li", policies=qa.index.policies)
@@ -70,8 +72,10 @@ def test_index_rebuild_flags_changed_quotes_and_faq_round_trip(
         ("招应届生有补助吗", "in_review", "cli:wang")]  # an import never publishes
 
     # A revision of the document amends the quoted sentence; the rebuild flags the entry.
-    src = next(corpus_copy.glob("*.txt"))
-    src.write_text(src.read_text("utf-8").replace("一次性扩岗补助", "一次性吸纳就业补贴"), "utf-8")
+    src = next(corpus_copy.glob(f"{policy.doc_id}.*[dt]"))
+    text = src.read_text("utf-8")
+    assert text.count(quote) == 1
+    src.write_text(text.replace(quote, quote[:-1] + "（已修订）" + quote[-1]), "utf-8")
     r = run(["index"], corpus_copy, index, data, model)
     assert r.exit_code == 0, r.output
     assert "1 entries flagged stale" in r.stderr and e["id"] in r.stderr

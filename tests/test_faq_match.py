@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from conftest import DOC_ID
 from policyqa.answer import Answer, Citation
 from policyqa.chat import faq_wins
 from policyqa.faq.match import FaqMatch, FaqMatcher, faq_answer
@@ -22,7 +23,7 @@ def entry(question: str, paraphrases: list[str], doc_id: str, article: int, quot
 
 @pytest.fixture(scope="module")
 def matcher(qa: PolicyQA) -> tuple[FaqMatcher, str]:
-    p = next(iter(qa.index.policies.values()))
+    p = qa.index.policies[DOC_ID]
     m = FaqMatcher(lambda t: qa.retriever.embed_query(t)[2])
     m.load([entry("招应届生有补贴吗？", ["公司招了应届毕业生能领什么补助"], p.doc_id, 10,
                   p.article(10).sentence(2).text),
@@ -75,7 +76,7 @@ def test_reload_encodes_only_new_wordings(qa: PolicyQA) -> None:
         calls.append(t)
         return qa.retriever.embed_query(t)[2]
 
-    p = next(iter(qa.index.policies.values()))
+    p = qa.index.policies[DOC_ID]
     quote = p.article(10).sentence(2).text
     m = FaqMatcher(embed)
     first = [entry("招应届生有补贴吗？", ["应届生补贴"], p.doc_id, 10, quote)]

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CORPUS_DIR, INVENTED_DIR
+from conftest import CORPUS_DIR, INVENTED_DIR, warm
 from live import REPO_ROOT, Server, live_server
 from policyqa.faq.officers import add_officer
 from policyqa.settings import Settings
@@ -74,7 +74,8 @@ def publish(srv: Server, token: str) -> str:
 def test_a_new_build_is_served_without_restart(settings: Settings, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS_DIR, corpus)
-    s = settings.model_copy(update={"corpus_dir": corpus, "index_dir": tmp_path / "index"})
+    s = settings.model_copy(update={"corpus_dir": corpus,
+                                    "index_dir": warm(tmp_path / "index", settings.index_dir)})
     store = Store.open(Settings(data_dir=tmp_path / "data"))
     token = add_officer(store, "li")
     store.close()

@@ -152,8 +152,7 @@ def test_unrelated_question_is_not_taken_by_the_faq(env: tuple[TestClient, str])
 
 def test_drafts_from_logs(env: tuple[TestClient, str]) -> None:
     c, token = env
-    asked = ["灵活就业人员社保补贴怎么申请", "灵活就业社保补贴怎么领",
-             "灵活就业人员社保补贴怎么申请"]
+    asked = ["个人所得税怎么退", "个税怎么退", "个人所得税怎么退"]  # no document covers it
     for q in asked:
         chat(c, q)
     bad = chat(c, "企业新型学徒制补贴怎么领")
@@ -165,19 +164,21 @@ def test_drafts_from_logs(env: tuple[TestClient, str]) -> None:
     created = r.json()["created"]
     assert all(d["origin"] == "logs" and d["status"] == "draft" for d in created)
     texts = [" ".join([d["question"], *d["paraphrases"]]) for d in created]
-    assert any("灵活就业" in t for t in texts), texts
+    assert any("个人所得税" in t for t in texts), texts
     assert any("学徒" in t for t in texts), texts
     clauses = {}
     for d in created:
         if not d["citations"]:  # the policy does not cover it: an officer must decide
             assert d["evidence"]["needs_clause"] is True and d["answer_text"] == ""
             continue
-        art = d["citations"][0]["article"]
-        clauses.setdefault(art, c.get(f"/api/v1/policies/{DOC_NO}/articles/{art}").json()["text"])
-        assert all(x["quote"] in clauses[art] for x in d["citations"])
+        ref = (d["citations"][0]["doc_id"], d["citations"][0]["article"])
+        clauses.setdefault(ref, c.get("/api/v1/policies/{}/articles/{}".format(*ref)).json()[
+            "text"])
+        assert all(x["quote"] in clauses[ref] for x in d["citations"])
         got = chat(c, d["question"])  # answered by its own clause
-        assert got["status"] == "answered" and got["citations"][0]["article"] == art
-    assert any(not d["citations"] for d in created)  # 灵活就业社保补贴 is not in the corpus
+        assert got["status"] == "answered" and (
+            got["citations"][0]["doc_id"], got["citations"][0]["article"]) == ref
+    assert any(not d["citations"] for d in created)  # 个人所得税 is in no document
 
 
 def test_export_import_round_trip(env: tuple[TestClient, str], settings: Settings, qa: PolicyQA,
@@ -258,7 +259,7 @@ def test_bad_input(env: tuple[TestClient, str]) -> None:
 
 def test_stats(env: tuple[TestClient, str]) -> None:
     c, token = env
-    refused = chat(c, "养老金每个月能领多少？")
+    refused = chat(c, "住房公积金每个月能取多少？")
     assert refused["status"] == "refused"
     answered = chat(c, "企业新型学徒制有补贴吗？")
     c.post("/api/v1/feedback", json={"answer_id": answered["answer_id"], "rating": 2})
@@ -267,7 +268,7 @@ def test_stats(env: tuple[TestClient, str]) -> None:
     assert s["refusal_rate"] == pytest.approx(t["refused"] / t["turns"], abs=1e-4)
     assert sum(d["questions"] for d in s["questions_per_day"]) == t["turns"]
     assert answered["answer_id"] in [b["answer_id"] for b in s["bad_ratings"]]
-    assert "养老金每个月能领多少？" in [u["question"] for u in s["top_unanswered"]]
+    assert "住房公积金每个月能取多少？" in [u["question"] for u in s["top_unanswered"]]
     assert set(s["faq"]) == {"by_status", "stale", "serving"}
 
 

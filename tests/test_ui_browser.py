@@ -119,6 +119,27 @@ def test_ask_cite_related_and_rate(page: Page, server: Server) -> None:
     assert row == (5, related_q, "widget")
 
 
+def test_a_law_article_reads_as_printed(page: Page, server: Server) -> None:
+    """A law: the citation names the 款 quoted, and 查看原文 shows the article one 款 per
+    line, as printed (not run together)."""
+    law = "labor-contract-law-2012"
+    if law not in {d["doc_id"] for d in server.get_json("/api/v1/policies")}:
+        pytest.skip(f"{law} is not in this corpus")
+    open_ui(page, server)
+    ask(page, "劳务派遣工同工同酬吗")
+    answer = page.locator("#chat .pq-answer").last
+    expect(answer.locator(".cite-src").first).to_contain_text(
+        "《中华人民共和国劳动合同法》第六十三条第一款")
+    answer.locator("summary", has_text="查看原文").first.click()
+    clause = answer.locator(".cite-clause").first
+    expect(clause).to_be_visible()
+    art = server.get_json(f"/api/v1/policies/{law}/articles/63")
+    lines = [ln.strip() for ln in clause.inner_text().splitlines() if ln.strip()]
+    paras = [p["text"] for p in art["paragraphs"]]
+    assert len(paras) == 2 and all(any(p in ln for ln in lines) for p in paras), lines
+    assert not any(paras[0] in ln and paras[1] in ln for ln in lines)  # not one run
+
+
 def test_markup_in_question_is_text_and_handoff(page: Page, server: Server) -> None:
     open_ui(page, server)
     evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>失业金领多久？'
