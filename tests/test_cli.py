@@ -20,7 +20,8 @@ GOLD = REPO_ROOT / "tests" / "fixtures" / "gold_small.jsonl"
 REPORT_KEYS = {"n", "n_answerable", "n_unanswerable", "recall_at_1", "recall_at_3", "mrr",
                "answer_accuracy", "refusal_recall", "false_refusal_rate", "quote_exact_rate",
                "latency_ms_p50", "latency_ms_p95", "per_question"}
-PER_QUESTION_KEYS = {"id", "question", "status", "citations", "ranked", "hit_rank"}
+PER_QUESTION_KEYS = {"id", "question", "answerable", "expected", "status", "reason", "citations",
+                     "ranked", "hit_rank"}
 
 
 def _run(args: list[str], corpus: Path, index: Path, model: Path) -> Result:

@@ -22,7 +22,8 @@ from policyqa.service import PolicyQA
 from policyqa.text import doc_no_key
 
 RANKED_K = 5
-PER_QUESTION_KEYS = ("id", "question", "status", "citations", "ranked", "hit_rank")
+PER_QUESTION_KEYS = ("id", "question", "answerable", "expected", "status", "reason", "citations",
+                     "ranked", "hit_rank")
 
 
 @dataclass(frozen=True)
