@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from conftest import CORPUS_DIR, DOC_NO, INVENTED_DIR, REPO_ROOT, TITLE, corpus_text, warm
 from policyqa.cli import main
 from policyqa.evaluation import load_gold
+from policyqa.ingest.corpus import corpus_files
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
 
@@ -55,6 +56,15 @@ def test_ingest_check(settings: Settings, tmp_path: Path) -> None:
     assert any(ln.split()[:1] == ["第十条"] and "支持企业吸纳技能人才" in ln
                for ln in out.splitlines())
     assert not (tmp_path / "index").exists()  # ingest never writes an index
+    # the table: every document, every field, and what could not be found (nothing here)
+    head = next(i for i, ln in enumerate(out.splitlines()) if ln.startswith("doc_id | "))
+    lines = out.splitlines()[head:]
+    columns = lines[0].split(" | ")
+    assert {"title", "cited as", "文号", "level", "issuer", "jurisdiction", "adopted",
+            "published", "amended", "effective", "status", "missing"} <= set(columns)
+    rows = [dict(zip(columns, ln.split(" | "), strict=True)) for ln in lines[1:] if ln]
+    assert [r["doc_id"] for r in rows] == [f.doc_id for f in corpus_files(CORPUS_DIR)]
+    assert all(r["missing"] == "" and r["level"] and r["issuer"] for r in rows), rows
 
 
 @pytest.mark.parametrize("command", ["ingest", "index"])
