@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from policyqa import messages as msg
+from policyqa.docnames import DocumentNames
 from policyqa.index import PolicyIndex
 from policyqa.ingest.model import Article, Policy
 from policyqa.lexicon import Lexicon, Topic
@@ -22,31 +23,14 @@ from policyqa.retrieve import ArticleHit, Retrieval, SentenceHit
 from policyqa.text import cjk_bigrams, cn_to_int, normalize
 
 Status = Literal["answered", "refused"]
-# Questions about a sum or rate, and the figures that would answer them.
-_AMOUNT_Q = re.compile(r"(多少钱|几[块元千万]|多少元|金额|额度|标准|补多少|给多少|发多少|拿多少|"
-                       r"补贴多少|补助多少|比例是多少|(补贴|补助|津贴|奖励|经费)(标准)?是多少|"
-                       r"how much|amount)")
-# "How much money" questions: answerable only from a clause that grants or funds something
-# (给予…补助); a clause that merely names an honour or allowance does not fix any sum.
-_MONEY_Q = re.compile(r"(多少钱|几块钱|多少元|好多钱|奖金|金额|补多少|给多少|发多少|拿多少|"
-                      r"补贴多少|补助多少|多少补贴|how much money|how much)")
-_GRANT = re.compile(r"(给予|予以|发放|资助|奖补|补贴|补助|列支|扣除|筹集|经费|资金)")
 # What kind of fact a question asks for, and what a clause must contain to state it.
 # "具体包括哪些岗位": the clause must spell the items out (包括…, a colon, a parenthetical,
-# a list of documents or lines); "是哪四个": it must list at least that many items;
-# "什么时候 / 哪天": it must contain a date or time span.
+# a list of documents or lines); "是哪四个": it must list at least that many items.
+# Figures (多少钱 / 几倍 / 多久 / 什么时候) are checked by the kinds in resources/figures.txt.
 _SPECIFIC_Q = re.compile(r"(具体是哪|具体包括|具体指|具体有哪|具体是什么|分别叫|分别指|"
                          r"名单|目录|清单|从低到高|哪([0-9]+|[一二三四五六七八九十两几]+)[个种类项])")
 _SPELLED_OUT = re.compile(r"(包括|即|如下|[:：]|[(（][^)）]{2,}[)）]|《|\n)")
-_ASKS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
-    ("when",
-     re.compile(r"(什么时候|何时|哪天|几月|几号|哪一年|哪年|截止)"),
-     re.compile(r"(\d{4}\s*年|\d+\s*月|\d+\s*日|年底|年初|月底|季度|每年|施行|之日|以内|之前|"
-                r"[0-9一二两三四五六七八九十半]+\s*(?:年|个月|天|日))")),
-)
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
-_HAS_FIGURE = re.compile(
-    r"\d+(?:\.\d+)?\s*(?:元|万元|千元|块|%|％)|百分之|[一二三四五六七八九十百千万]+元")
 GENERIC_BIGRAMS = frozenset(
     "企业 政策 规定 补贴 我们 你们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 是否 "
     "有关 相关 关于 一下 现在 公司 单位 员工 职工 重庆".split())
@@ -59,6 +43,7 @@ class GateParams:
     coverage_min: float = 0.30  # share of question bigrams the clause must contain in between
     quote_margin: float = 0.04  # extra sentences must score within this of the best one
     max_quotes: int = 3
+    figure_margin: float = 0.03  # a clause stating the figure asked may outrank one this close
 
 
 @dataclass(frozen=True)
@@ -120,6 +105,7 @@ class Answerer:
         self.params = params or GateParams()
         self._jurisdiction: dict[str, set[str]] = {}
         self._titles = [normalize(p.title) for p in index.policies.values()]
+        self.names = DocumentNames(index.policies.values())
         for p in index.policies.values():
             self._jurisdiction[p.doc_id] = lexicon.jurisdictions(
                 normalize(p.title + p.doc_no + "".join(p.issuers)))
@@ -131,7 +117,7 @@ class Answerer:
                            for k, v in parts.items()}
 
     def answer(self, r: Retrieval) -> Answer:
-        r = self._in_force_first(r)
+        r = self._in_force_first(self._named_first(r))
         ranked = tuple((h.doc_id, h.article) for h in r.articles)
         q = r.normalized
         if not r.articles or not q.strip():
@@ -146,21 +132,17 @@ class Answerer:
         if not candidates:
             return self._refuse(r, ranked, "topic", msg.REFUSE_TOPIC.format(
                 topic=_topic_word(topics, q)))
-        hit = candidates[0]
+        hit = self._states_figure_first(q, candidates)[0]
         place = self._foreign_place(q, hit.doc_id)
         if place:
             have = "、".join(sorted(self._jurisdiction[hit.doc_id])) or "已收录地区"
             return self._refuse(r, ranked, "place", msg.REFUSE_PLACE.format(have=have, place=place))
-        if _MONEY_Q.search(q) and not _GRANT.search(self._norm_text[(hit.doc_id, hit.article)]):
-            return self._refuse(r, ranked, "amount", msg.REFUSE_DEFAULT)
-        evidence = normalize("".join(
-            self.index.policies[hit.doc_id].article(hit.article).sentence(s.sentence).text
-            for s in hit.sentences[:2]))
+        evidence = self._evidence(hit)
         if not _states_specifics(q, evidence):
             return self._refuse(r, ranked, "specifics", msg.REFUSE_DEFAULT)
-        for kind, asks, states in _ASKS:
-            if asks.search(q) and not states.search(evidence):
-                return self._refuse(r, ranked, kind, msg.REFUSE_DEFAULT)
+        figure = self._figure(q, evidence, hit)
+        if figure not in ("stated", "none", "deferred"):
+            return self._refuse(r, ranked, figure, msg.REFUSE_DEFAULT)
         feats = {"dense": hit.dense,
                  "coverage": coverage(self.words(r.expanded),
                                       self._norm_text[(hit.doc_id, hit.article)]),
@@ -170,9 +152,50 @@ class Answerer:
             feats["dense"] >= p.dense_min and feats["coverage"] >= p.coverage_min)
         if not confident:
             return self._refuse(r, ranked, "low_confidence", msg.REFUSE_DEFAULT, feats)
-        return self._compose(r, hit, ranked, feats)
+        return self._compose(r, hit, ranked, feats, deferred=figure == "deferred")
 
     # ---- helpers -------------------------------------------------------------
+
+    def _states_figure_first(self, q: str, hits: list[ArticleHit]) -> list[ArticleHit]:
+        """When a figure is asked (几倍 / 多久 / 多少钱), the candidate clauses that state one
+        come first (stable): of a law and the clause that only says 按照国家有关规定, the
+        one that fixes the figure answers."""
+        kinds = self.lexicon.figures_asked(q)
+        if not kinds:
+            return hits
+        close = [h for h in hits if h.score >= hits[0].score - self.params.figure_margin]
+        states = [any(k.stated.search(self._evidence(h)) for k in kinds) for h in close]
+        hits = close + [h for h in hits if h not in close]
+        return [h for h, s in zip(close, states, strict=True) if s] + [
+            h for h, s in zip(close, states, strict=True) if not s] + hits[len(close):]
+
+    def _evidence(self, hit: ArticleHit) -> str:
+        """What the clause says in answer: its two best sentences, normalised."""
+        art = self.index.policies[hit.doc_id].article(hit.article)
+        return normalize("".join(art.sentence(s.sentence).text for s in hit.sentences[:2]))
+
+    def _figure(self, q: str, evidence: str, hit: ArticleHit) -> str:
+        """What the clause does with a figure the question asks for (多少钱 / 几倍 / 多久 /
+        什么时候): "none" asked; "stated" in the clause's best sentences; "deferred"
+        when the quoted sentences hand it to someone else (按照国家规定 / 由…确定); else the
+        kind asked, which refuses (a clause that only mentions the topic fixes no figure)."""
+        kinds = self.lexicon.figures_asked(q)
+        if not kinds:
+            return "none"
+        if any(k.stated.search(evidence) for k in kinds):
+            return "stated"
+        if self.lexicon.defers(evidence):
+            return "deferred"
+        return kinds[0].name
+
+    def _named_first(self, r: Retrieval) -> Retrieval:
+        """A question that names a held document (按劳动合同法… / 工伤条例里…) is answered
+        from it: that document's articles first, in their order."""
+        named = self.names.named_in(r.normalized)
+        if not named or not any(h.doc_id in named for h in r.articles):
+            return r
+        return replace(r, articles=(*(h for h in r.articles if h.doc_id in named),
+                                    *(h for h in r.articles if h.doc_id not in named)))
 
     def _in_force_first(self, r: Retrieval) -> Retrieval:
         """Articles of superseded documents after all others: an old version is never the
@@ -216,7 +239,7 @@ class Answerer:
         return sorted(chosen[: self.params.max_quotes], key=lambda s: s.sentence)
 
     def _compose(self, r: Retrieval, hit: ArticleHit, ranked: tuple[tuple[str, int], ...],
-                 feats: dict[str, float]) -> Answer:
+                 feats: dict[str, float], deferred: bool = False) -> Answer:
         policy: Policy = self.index.policies[hit.doc_id]
         art = policy.article(hit.article)
         picked = self._pick_sentences(art, hit)
@@ -225,10 +248,7 @@ class Answerer:
                      art.cite_label_for((s.sentence,)), art.heading,
                      art.sentence(s.sentence).text, (s.sentence,), policy.source_url)
             for s in picked)
-        notes = []
-        quoted = "".join(c.quote for c in cites)
-        if _AMOUNT_Q.search(r.normalized) and not _HAS_FIGURE.search(quoted):
-            notes.append(msg.AMOUNT_NOT_FIXED)
+        notes = [msg.AMOUNT_NOT_FIXED] if deferred else []
         lines = [msg.LEAD.format(citation=cites[0].text)]
         lines += [f"“{c.quote}”" for c in cites]
         lines += notes

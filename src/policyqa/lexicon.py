@@ -1,25 +1,46 @@
-"""Small domain lexicons used by the answer gate: HR topics and places.
+"""Small domain lexicons used by the answer gate: HR concepts, places, kinds of figures.
 
-Both are plain text resources (see ``resources/``) so officers can extend them
-without touching code.
+All are plain text resources (see ``resources/``), general knowledge of the field true of
+any document, so officers can extend them without touching code.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 
 from policyqa.text import normalize
 
 
-def _lines(name: str) -> list[list[str]]:
+def resource_lines(name: str) -> list[str]:
+    """The non-comment lines of a resource file: the one reading of every resource."""
     text = resources.files("policyqa").joinpath(f"resources/{name}").read_text("utf-8")
-    rows = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            rows.append([normalize(w.replace("_", " ")) for w in line.split()])
-    return rows
+    return [ln for ln in (raw.split("#", 1)[0].strip() for raw in text.splitlines()) if ln]
+
+
+def _lines(name: str) -> list[list[str]]:
+    return [[normalize(w.replace("_", " ")) for w in line.split()]
+            for line in resource_lines(name)]
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """A kind of figure (amount, multiple, ratio, span, date): how a question asks for
+    it and how a clause that states it is written."""
+
+    name: str
+    asked: re.Pattern[str] | None
+    stated: re.Pattern[str]
+
+
+def load_figures(lines: list[str] | None = None) -> list[FigureKind]:
+    out = []
+    for line in lines if lines is not None else resource_lines("figures.txt"):
+        name, asked, stated = (part.strip() for part in line.split(" | "))
+        asked = normalize(asked.replace("_", " ")) if asked != "-" else ""
+        out.append(FigureKind(name, re.compile(asked) if asked else None, re.compile(stated)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -32,7 +53,11 @@ class Lexicon:
     """Finds named topics and places in normalised text (longest forms first)."""
 
     def __init__(self, topics: list[list[str]] | None = None,
-                 places: list[list[str]] | None = None) -> None:
+                 places: list[list[str]] | None = None,
+                 figures: list[FigureKind] | None = None) -> None:
+        kinds = figures if figures is not None else load_figures()
+        self.figures = [k for k in kinds if k.asked]
+        self.deferred = next((k.stated for k in kinds if k.name == "deferred"), None)
         self.topics = [Topic(row[0], tuple(sorted(row, key=len, reverse=True)))
                        for row in (topics if topics is not None else _lines("topics.txt"))]
         self.place_of: dict[str, str] = {}
@@ -40,6 +65,13 @@ class Lexicon:
             for form in row:
                 self.place_of.setdefault(form, row[0])
         self._place_forms = sorted(self.place_of, key=len, reverse=True)
+
+    def figures_asked(self, norm_question: str) -> list[FigureKind]:
+        return [k for k in self.figures if k.asked and k.asked.search(norm_question)]
+
+    def defers(self, norm_text: str) -> bool:
+        """Whether the text hands a figure to someone else (按照国家规定 / 由…确定)."""
+        return bool(self.deferred and self.deferred.search(norm_text))
 
     def topics_in(self, norm_text: str) -> list[Topic]:
         return [t for t in self.topics if any(f in norm_text for f in t.forms)]
@@ -71,10 +103,8 @@ class Thesaurus:
 
     def __init__(self, rows: list[tuple[str, list[str]]] | None = None) -> None:
         if rows is None:
-            text = resources.files("policyqa").joinpath("resources/synonyms.txt").read_text("utf-8")
             rows = []
-            for line in text.splitlines():
-                line = line.split("#", 1)[0].strip()
+            for line in resource_lines("synonyms.txt"):
                 if "|" in line:
                     official, forms = line.split("|", 1)
                     rows.append((normalize(official),
