@@ -116,6 +116,18 @@ def _hot_questions_rank(client: TestClient) -> None:
     assert refused not in client.get("/api/v1/hot-questions").json()["questions"]
 
 
+def test_every_curated_hot_question_is_answered(client: TestClient) -> None:
+    """热点问题 shows a curated question only if the service answers it: all of them are,
+    and they span the corpus, not one document."""
+    from policyqa.lexicon import resource_lines
+
+    answers = [ask(client, q) for q in resource_lines("hot_questions.txt")]
+    assert all(a["status"] == "answered" for a in answers), [
+        a["question"] for a in answers if a["status"] != "answered"]
+    cited = {a["citations"][0]["doc_id"] for a in answers}
+    assert len(cited) >= min(3, len(client.get("/api/v1/policies").json()))
+
+
 def test_policies_and_article_text(client: TestClient) -> None:
     docs = {d["doc_id"]: d for d in client.get("/api/v1/policies").json()}
     assert set(docs) == {p.stem for p in CORPUS_DIR.iterdir() if p.suffix in (".txt", ".md")}

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from typing import Any
 
 from policyqa import messages as msg
 from policyqa.answer import Answer
 from policyqa.dialog import is_followup, is_reference, with_context
 from policyqa.faq.match import FaqMatch, FaqMatcher, faq_answer
+from policyqa.lexicon import resource_lines
 from policyqa.service import PolicyQA, check_question
 from policyqa.store import Store
 from policyqa.store.insight import asked_clauses
@@ -63,8 +63,7 @@ class ChatTurn:
 
 
 def _curated_hot() -> list[str]:
-    text = resources.files("policyqa").joinpath("resources/hot_questions.txt").read_text("utf-8")
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return resource_lines("hot_questions.txt")
 
 
 class ChatService:
