@@ -20,9 +20,9 @@ from policyqa.settings import Settings
 GOLD = REPO_ROOT / "tests" / "fixtures" / "gold_small.jsonl"
 REPORT_KEYS = {"n", "n_answerable", "n_unanswerable", "recall_at_1", "recall_at_3", "mrr",
                "answer_accuracy", "refusal_recall", "false_refusal_rate", "quote_exact_rate",
-               "latency_ms_p50", "latency_ms_p95", "per_question"}
-PER_QUESTION_KEYS = {"id", "question", "answerable", "expected", "status", "reason", "citations",
-                     "ranked", "hit_rank"}
+               "latency_ms_p50", "latency_ms_p95", "by_kind", "by_document", "per_question"}
+PER_QUESTION_KEYS = {"id", "question", "kind", "answerable", "expected", "status", "reason",
+                     "citations", "ranked", "hit_rank"}
 
 
 def _run(args: list[str], corpus: Path, index: Path, model: Path) -> Result:
@@ -139,9 +139,13 @@ def test_eval_json(cli_index: tuple[Path, Result], settings: Settings, qa: Polic
     report = json.loads(out.read_text("utf-8"))
     assert set(report) == REPORT_KEYS
     gold = load_gold(GOLD)
+    assert sum(v["n"] for v in report["by_kind"].values()) == len(gold)
+    assert sum(v["n"] for v in report["by_document"].values()) == len(gold)
+    assert "by kind | n | correct" in r.stdout
     assert (report["n"], report["n_answerable"], report["n_unanswerable"]) == (
         len(gold), sum(g.answerable for g in gold), sum(not g.answerable for g in gold))
-    for key in REPORT_KEYS - {"n", "n_answerable", "n_unanswerable", "per_question",
+    for key in REPORT_KEYS - {"n", "n_answerable", "n_unanswerable", "per_question", "by_kind",
+                              "by_document",
                               "latency_ms_p50", "latency_ms_p95"}:
         assert 0.0 <= report[key] <= 1.0, key
     assert 0 < report["latency_ms_p50"] <= report["latency_ms_p95"]

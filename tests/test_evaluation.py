@@ -24,7 +24,8 @@ OTHER = "其他〔2024〕1号"
 def _row(qid: str, answerable: bool, status: str, cited: list[tuple[str, int]],
          expected: list[tuple[str, int]], hit_rank: int | None) -> dict[str, Any]:
     return {
-        "id": qid, "question": f"问题{qid}", "answerable": answerable, "status": status,
+        "id": qid, "question": f"问题{qid}", "kind": "", "answerable": answerable,
+        "status": status,
         "reason": "" if status == "answered" else "topic",
         "citations": [{"doc_id": d, "doc_no": d, "article": a, "quote": "……"}
                       for d, a in cited],
@@ -144,3 +145,15 @@ def test_repo_gold_sets_reference_real_articles(name: str) -> None:
         assert g.answerable == bool(g.expected), g.id
         for doc_id, article in expected_ids(g, aliases):
             assert article in {a.ordinal for a in policies[doc_id].articles}, (g.id, article)
+
+
+def test_breakdown_by_kind_and_document() -> None:
+    from policyqa.evaluation import breakdown
+
+    rows = [dict(r, kind=k) for r, k in zip(ROWS, "ab" * 4, strict=True)]
+    by_kind = breakdown(rows, lambda r: r["kind"])
+    assert {k: v["n"] for k, v in by_kind.items()} == {"a": 4, "b": 4}
+    whole = summarize(rows, [1.0], 0, 0)
+    assert sum(v["n"] for v in whole["by_document"].values()) == len(rows)
+    acc = [v["answer_accuracy"] for v in by_kind.values() if v["answer_accuracy"] is not None]
+    assert all(0.0 <= a <= 1.0 for a in acc)

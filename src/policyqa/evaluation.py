@@ -22,8 +22,8 @@ from policyqa.service import PolicyQA
 from policyqa.text import doc_no_key
 
 RANKED_K = 5
-PER_QUESTION_KEYS = ("id", "question", "answerable", "expected", "status", "reason", "citations",
-                     "ranked", "hit_rank")
+PER_QUESTION_KEYS = ("id", "question", "kind", "answerable", "expected", "status", "reason",
+                     "citations", "ranked", "hit_rank")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class GoldQuestion:
     question: str
     expected: frozenset[tuple[str, int]]  # (doc_id or 文号 as written, article)
     answerable: bool
+    kind: str = ""  # the question's form: colloquial, situational, cross-document, …
 
 
 def doc_aliases(policies: Any) -> dict[str, str]:
@@ -62,7 +63,8 @@ def load_gold(path: Path) -> list[GoldQuestion]:
             exp = frozenset((str(e.get("doc_id") or e["doc_no"]), int(e["article"]))
                             for e in d.get("expected", []))
             out.append(GoldQuestion(str(d["id"]), d["question"], exp,
-                                    bool(d.get("answerable", bool(exp)))))
+                                    bool(d.get("answerable", bool(exp))),
+                                    str(d.get("kind") or d.get("style") or "")))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise PolicyQAError(f"{path.name}:{n}: bad gold line ({e})") from e
     return out
@@ -91,7 +93,7 @@ def evaluate(qa: PolicyQA, gold: Iterable[GoldQuestion], sources: dict[str, str]
             n_quotes += 1
             n_exact += c.quote in sources.get(c.doc_id, "")
         rows.append({
-            "id": g.id, "question": g.question, "answerable": g.answerable,
+            "id": g.id, "question": g.question, "answerable": g.answerable, "kind": g.kind,
             "status": ans.status, "reason": ans.reason, "citations": cites,
             "ranked": [{"doc_id": d, "doc_no": policies[d].doc_no, "article": a}
                        for d, a in ranked], "hit_rank": hit_rank,
@@ -124,8 +126,34 @@ def summarize(rows: list[dict[str, Any]], lat: list[float], n_quotes: int, n_exa
         "quote_exact_rate": round(n_exact / n_quotes, 4) if n_quotes else 1.0,
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 2) if lat else 0.0,
         "latency_ms_p95": round(float(np.percentile(lat, 95)), 2) if lat else 0.0,
+        "by_kind": breakdown(rows, lambda r: r.get("kind") or "(none)"),
+        "by_document": breakdown(rows, lambda r: r["expected"][0]["doc_id"] if r["answerable"]
+                                 and r["expected"] else "(unanswerable)"),
         "per_question": [{k: r[k] for k in PER_QUESTION_KEYS} for r in rows],
     }
+
+
+def correct(r: dict[str, Any]) -> bool:
+    """Answered from an expected clause, or refused when nothing answers."""
+    return cites_expected(r) if r["answerable"] else r["status"] == "refused"
+
+
+def breakdown(rows: list[dict[str, Any]], group: Callable[[dict[str, Any]], str]
+              ) -> dict[str, dict[str, float | None]]:
+    """Per group (kind of question, or the document the answer is in): how many, the share
+    handled correctly, and answer accuracy / refusal recall within it."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(group(r), []).append(r)
+
+    def share(xs: list[bool]) -> float | None:
+        return round(sum(xs) / len(xs), 4) if xs else None
+
+    return {g: {"n": len(rs), "correct": share([correct(r) for r in rs]),
+                "answer_accuracy": share([cites_expected(r) for r in rs if r["answerable"]]),
+                "refusal_recall": share([r["status"] == "refused" for r in rs
+                                         if not r["answerable"]])}
+            for g, rs in sorted(groups.items())}
 
 
 def cites_expected(r: dict[str, Any]) -> bool:
@@ -147,4 +175,14 @@ METRIC_ROWS = [
 
 def format_table(report: dict[str, Any]) -> str:
     width = max(len(label) for _, label in METRIC_ROWS)
-    return "\n".join(f"{label:<{width}}  {report[key]}" for key, label in METRIC_ROWS)
+    lines = [f"{label:<{width}}  {report[key]}" for key, label in METRIC_ROWS]
+    for title, key in (("by kind", "by_kind"), ("by document (answerable: first expected)",
+                                                 "by_document")):
+        lines += ["", f"{title} | n | correct | answer acc. | refusal"]
+        lines += [f"{g} | {v['n']} | {v['correct']} | {_dash(v['answer_accuracy'])} | "
+                  f"{_dash(v['refusal_recall'])}" for g, v in report.get(key, {}).items()]
+    return "\n".join(lines)
+
+
+def _dash(x: float | None) -> str:
+    return "–" if x is None else f"{x}"
