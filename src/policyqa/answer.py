@@ -38,7 +38,7 @@ GENERIC_BIGRAMS = frozenset(
 
 @dataclass(frozen=True)
 class GateParams:
-    dense_sure: float = 0.86  # cosine above which the clause is accepted on meaning alone
+    dense_sure: float = 0.88  # cosine above which the clause is accepted on meaning alone
     dense_min: float = 0.80  # below this the clause is refused whatever the wording
     coverage_min: float = 0.30  # share of question bigrams the clause must contain in between
     quote_margin: float = 0.04  # extra sentences must score within this of the best one
