@@ -22,7 +22,8 @@ from policyqa.retrieve import Signals, rank
 from policyqa.service import PolicyQA, make_tokenizer
 from policyqa.settings import Settings
 
-SETS = [Path("eval/questions.jsonl"), Path("eval/holdout.jsonl"), Path("eval/holdout2.jsonl")]
+SETS = [Path("eval/questions.jsonl"), Path("eval/holdout.jsonl"), Path("eval/holdout2.jsonl"),
+        Path("eval/holdout3.jsonl")]
 
 
 def main() -> None:
