@@ -88,3 +88,14 @@ def test_asking_part_of_a_long_question() -> None:
              "我能领几个月的钱？")
     assert asking_part(normalize(story), 40) == normalize("我能领几个月的钱？")
     assert asking_part(normalize("我能领几个月的钱？"), 40) == ""  # short: the whole question
+
+
+def test_an_item_is_quoted_after_its_lead_in() -> None:
+    from conftest import INVENTED_DIR
+    from policyqa.answer import _lead_in
+    from policyqa.ingest.corpus import SourceFile, load_policy
+
+    law = load_policy(SourceFile("law", INVENTED_DIR / "law.md", ""))
+    art = law.article(3)  # 有下列情形之一的…：（一）…（二）…
+    assert [_lead_in(art, s.index) for s in art.sentences] == [0, 1, 1]
+    assert _lead_in(law.article(4), 1) == 0

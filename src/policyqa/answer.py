@@ -19,7 +19,7 @@ from policyqa.docnames import DocumentNames
 from policyqa.index import PolicyIndex
 from policyqa.ingest.model import Article, Policy
 from policyqa.lexicon import Lexicon, Topic
-from policyqa.retrieve import ArticleHit, Retrieval, SentenceHit
+from policyqa.retrieve import ArticleHit, Retrieval
 from policyqa.text import cjk_bigrams, cn_to_int, normalize
 
 Status = Literal["answered", "refused"]
@@ -228,15 +228,22 @@ class Answerer:
         return Answer(r.question, "refused", f"{text}{msg.REFUSE_OFFER}", (), ranked, reason,
                       (), feats or {})
 
-    def _pick_sentences(self, art: Article, hit: ArticleHit) -> list[SentenceHit]:
-        """Best sentence, plus up to two close runners-up; a bare heading is not a quote."""
+    def _pick_sentences(self, art: Article, hit: ArticleHit) -> list[int]:
+        """Best sentence first, then up to two close runners-up (a bare heading is not a
+        quote); an item （五）… comes right after its lead-in (有下列情形之一的，…：), so it
+        reads as a rule. At most ``max_quotes`` in all."""
         body = [s for s in hit.sentences
                 if not (len(art.sentences) > 1 and s.sentence == 1 and art.heading
                         and art.sentence(1).text.rstrip("。；;") == art.heading)]
         pool = body or list(hit.sentences)
         best = pool[0]
-        chosen = [best] + [s for s in pool[1:] if s.score >= best.score - self.params.quote_margin]
-        return sorted(chosen[: self.params.max_quotes], key=lambda s: s.sentence)
+        chosen = [best.sentence] + [s.sentence for s in pool[1:]
+                                    if s.score >= best.score - self.params.quote_margin]
+        out: list[int] = []
+        for i in chosen:
+            lead = _lead_in(art, i)
+            out += [x for x in (lead, i) if x and x not in out]
+        return out[: self.params.max_quotes]
 
     def _compose(self, r: Retrieval, hit: ArticleHit, ranked: tuple[tuple[str, int], ...],
                  feats: dict[str, float], deferred: bool = False) -> Answer:
@@ -245,16 +252,28 @@ class Answerer:
         picked = self._pick_sentences(art, hit)
         cites = tuple(
             Citation(policy.doc_id, policy.doc_no, policy.title, art.ordinal,
-                     art.cite_label_for((s.sentence,)), art.heading,
-                     art.sentence(s.sentence).text, (s.sentence,), policy.source_url)
-            for s in picked)
+                     art.cite_label_for((i,)), art.heading, art.sentence(i).text, (i,),
+                     policy.source_url)
+            for i in picked)
         notes = [msg.AMOUNT_NOT_FIXED] if deferred else []
-        lines = [msg.LEAD.format(citation=cites[0].text)]
+        answering = next((c for c in cites if art.sentence(c.sentences[0]).item), cites[0])
+        lines = [msg.LEAD.format(citation=answering.text)]
         lines += [f"“{c.quote}”" for c in cites]
         lines += notes
         lines.append(msg.CLOSING)
         return Answer(r.question, "answered", "\n".join(lines), cites, ranked, "",
                       tuple(notes), feats)
+
+
+def _lead_in(art: Article, index: int) -> int:
+    """The sentence that introduces item sentence ``index`` (the last sentence of its 款
+    before the items), or 0 when it is not an item."""
+    s = art.sentence(index)
+    if not s.item:
+        return 0
+    leads = [x.index for x in art.sentences
+             if x.paragraph == s.paragraph and not x.item and x.index < index]
+    return leads[-1] if leads else 0
 
 
 def _states_specifics(q: str, evidence: str) -> bool:
