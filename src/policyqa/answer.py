@@ -44,6 +44,7 @@ class GateParams:
     quote_margin: float = 0.04  # extra sentences must score within this of the best one
     max_quotes: int = 3
     figure_margin: float = 0.03  # a clause stating the figure asked may outrank one this close
+    local_margin: float = 0.03  # a document of the place asked about may outrank one this close
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Answerer:
         if not candidates:
             return self._refuse(r, ranked, "topic", msg.REFUSE_TOPIC.format(
                 topic=_topic_word(topics, q)))
-        hit = self._states_figure_first(q, candidates)[0]
+        hit = self._local_first(q, self._states_figure_first(q, candidates))[0]
         place = self._foreign_place(q, hit.doc_id)
         if place:
             have = "、".join(sorted(self._jurisdiction[hit.doc_id])) or "已收录地区"
@@ -155,6 +156,17 @@ class Answerer:
         return self._compose(r, hit, ranked, feats, deferred=figure == "deferred")
 
     # ---- helpers -------------------------------------------------------------
+
+    def _local_first(self, q: str, hits: list[ArticleHit]) -> list[ArticleHit]:
+        """A question about a place (重庆 / 我市 …): of close candidates, a document of that
+        place answers before a national one (重庆市失业保险条例 before 失业保险条例)."""
+        places = {j for _, j in self.lexicon.places_in(q)}
+        if not places or not hits:
+            return hits
+        close = [h for h in hits if h.score >= hits[0].score - self.params.local_margin]
+        local = [h for h in close if any(j in self.index.policies[h.doc_id].jurisdiction
+                                         for j in places)]
+        return local + [h for h in hits if h not in local] if local else hits
 
     def _states_figure_first(self, q: str, hits: list[ArticleHit]) -> list[ArticleHit]:
         """When a figure is asked (几倍 / 多久 / 多少钱), the candidate clauses that state one
