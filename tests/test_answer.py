@@ -168,3 +168,19 @@ def test_overlong_question_is_invalid(qa: PolicyQA) -> None:
         qa.ask("企" * (MAX_QUESTION_CHARS + 1))
     ok = qa.ask("企业能自己给员工评技能等级吗" + " " * (MAX_QUESTION_CHARS - 14))
     assert len(ok.question) == MAX_QUESTION_CHARS and ok.status in ("answered", "refused")
+
+
+def test_a_chongqing_question_shows_the_national_rule_too(qa: PolicyQA) -> None:
+    """重庆 / 我市: the Chongqing regulation answers first; where a national one answers as
+    closely, it is quoted too (全国 and 重庆 side by side)."""
+    local, national = "cq-unemployment-reg-2011", {"unemployment-reg-1999",
+                                                   "social-insurance-law-2018"}
+    if local not in qa.index.policies or not national & set(qa.index.policies):
+        pytest.skip("needs the Chongqing and a national unemployment regulation")
+    ans = qa.ask("我市失业人员领失业金要满足哪些条件")
+    assert ans.status == "answered" and ans.citations[0].doc_id == local
+    others = [c for c in ans.citations if c.doc_id in national]
+    assert others and msg.ALSO_NATIONAL.format(citation=others[0].text) in ans.text
+    assert len(ans.citations) <= 3
+    for c in ans.citations:
+        assert c.quote in corpus_text(c.doc_id) and f"“{c.quote}”" in ans.text

@@ -153,9 +153,35 @@ class Answerer:
             feats["dense"] >= p.dense_min and feats["coverage"] >= p.coverage_min)
         if not confident:
             return self._refuse(r, ranked, "low_confidence", msg.REFUSE_DEFAULT, feats)
-        return self._compose(r, hit, ranked, feats, deferred=figure == "deferred")
+        ans = self._compose(r, hit, ranked, feats, deferred=figure == "deferred")
+        return self._with_national(q, ans, hit, candidates)
 
     # ---- helpers -------------------------------------------------------------
+
+    def _with_national(self, q: str, ans: Answer, hit: ArticleHit,
+                       candidates: list[ArticleHit]) -> Answer:
+        """A 重庆 question answered from a Chongqing document: where a national document
+        answers too (a close candidate), its best sentence is quoted as well, so the
+        citizen sees both (全国: 社会保险法…; 重庆: 重庆市失业保险条例…)."""
+        if not self.lexicon.places_in(q) or not self.index.policies[hit.doc_id].jurisdiction \
+                or self.index.policies[hit.doc_id].jurisdiction == "全国":
+            return ans
+        national = next((h for h in candidates if h is not hit and h.score >= hit.score
+                         - self.params.local_margin and self.index.policies[h.doc_id]
+                         .jurisdiction == "全国"), None)
+        if national is None:
+            return ans
+        p = self.index.policies[national.doc_id]
+        art, i = p.article(national.article), national.sentences[0].sentence
+        extra = Citation(p.doc_id, p.doc_no, p.title, art.ordinal, art.cite_label_for((i,)),
+                         art.heading, art.sentence(i).text, (i,), p.source_url)
+        cites = (*ans.citations[: self.params.max_quotes - 1], extra)
+        lines = ans.text.split("\n")
+        kept = [ln for ln in lines[1:] if not ln.startswith("“")]
+        text = "\n".join([lines[0], *(f"“{c.quote}”" for c in cites[:-1]),
+                          msg.ALSO_NATIONAL.format(citation=extra.text), f"“{extra.quote}”",
+                          *kept])
+        return replace(ans, citations=cites, text=text)
 
     def _local_first(self, q: str, hits: list[ArticleHit]) -> list[ArticleHit]:
         """A question about a place (重庆 / 我市 …): of close candidates, a document of that

@@ -5,6 +5,7 @@ from __future__ import annotations
 HOTLINE = "12333"
 
 LEAD = "根据{citation}，相关规定如下："
+ALSO_NATIONAL = "全国性的规定见{citation}："
 LEAD_MULTI = "以下政策条款与您的问题相关："
 QUOTE = "“{quote}”（{citation}）"
 AMOUNT_NOT_FIXED = ("说明：该条款规定按有关规定执行，文件本身没有写明具体数额或标准；"
