@@ -30,6 +30,9 @@ Status = Literal["answered", "refused"]
 _SPECIFIC_Q = re.compile(r"(具体是哪|具体包括|具体指|具体有哪|具体是什么|分别叫|分别指|"
                          r"名单|目录|清单|从低到高|哪([0-9]+|[一二三四五六七八九十两几]+)[个种类项])")
 _SPELLED_OUT = re.compile(r"(包括|即|如下|[:：]|[(（][^)）]{2,}[)）]|《|\n)")
+# Figures a clause hands to someone else (按规定给予…补助 / 具体比例由…规定); an age, span or
+# date asked is not answered by 按照国家规定享受… (that defers something else).
+_DEFERRABLE = ("amount", "ratio", "multiple")
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
 GENERIC_BIGRAMS = frozenset(
     "企业 政策 规定 补贴 我们 你们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 是否 "
@@ -226,7 +229,8 @@ class Answerer:
             return "none"
         if any(k.stated.search(evidence) for k in kinds):
             return "stated"
-        if self.lexicon.defers(evidence) and self.params.answer_deferred:
+        if self.params.answer_deferred and self.lexicon.defers(evidence) and any(
+                k.name in _DEFERRABLE for k in kinds):
             return "deferred"
         return kinds[0].name
 
