@@ -116,6 +116,18 @@ def _hot_questions_rank(client: TestClient) -> None:
     assert refused not in client.get("/api/v1/hot-questions").json()["questions"]
 
 
+def test_a_followup_moves_from_the_national_rule_to_chongqing(client: TestClient) -> None:
+    """那在重庆呢？ after a national answer is answered from the Chongqing regulation."""
+    docs = {d["doc_id"] for d in client.get("/api/v1/policies").json()}
+    if "cq-unemployment-reg-2011" not in docs:
+        pytest.skip("needs the Chongqing unemployment regulation")
+    first = ask(client, "失业保险金最长能领多久？")
+    assert first["status"] == "answered"
+    follow = ask(client, "那在重庆呢？", session_id=first["session_id"])
+    assert follow["status"] == "answered"
+    assert follow["citations"][0]["doc_id"] == "cq-unemployment-reg-2011"
+
+
 def test_every_curated_hot_question_is_answered(client: TestClient) -> None:
     """热点问题 shows a curated question only if the service answers it: all of them are,
     and they span the corpus, not one document."""
