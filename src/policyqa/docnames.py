@@ -41,21 +41,33 @@ class DocumentNames:
             names = {normalize(p.title), normalize(p.short_title)}
             self._titles[p.doc_id] = tuple(sorted((n for n in names if n), key=len,
                                                   reverse=True))
+        # For shortenings: per kind, the titles of that kind with the character pairs a
+        # shortening may start with (工伤 for 工伤保险条例).
+        self._by_kind: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
+        for d, titles in self._titles.items():
+            for t in titles:
+                pairs = frozenset(t[i:i + 2] for i in range(len(t) - 1))
+                for kind in (k for k in _KINDS if t.endswith(k)):  # 实施条例 is a 条例 too
+                    self._by_kind.setdefault(kind, []).append((d, t, pairs))
 
     def named_in(self, norm_question: str) -> set[str]:
         """Doc ids the question names: by a whole title (the longest wins: 劳动合同法实施条例
         over 劳动合同法), else by a shortening of one."""
-        exact = {d: max(len(n) for n in names if n in norm_question)
-                 for d, names in self._titles.items() if any(n in norm_question for n in names)}
+        q = norm_question
+        exact = {d: max(len(n) for n in names if n in q)
+                 for d, names in self._titles.items() if any(n in q for n in names)}
         if exact:
             best = max(exact.values())
             return {d for d, n in exact.items() if n == best}
-        found = set()
-        for d, names in self._titles.items():
-            for end in range(len(norm_question), 0, -1):
-                if any(norm_question[:end].endswith(k) for k in _KINDS):
-                    spans = (norm_question[i:end] for i in range(max(0, end - 16), end - 3))
-                    if any(_is_shortening(s, t) for s in spans for t in names):
+        found: set[str] = set()
+        for kind, titles in self._by_kind.items():
+            end = q.find(kind)
+            while end >= 0:
+                stop = end + len(kind)
+                for d, t, pairs in titles:
+                    if d not in found and any(
+                            q[i:i + 2] in pairs and _is_shortening(q[i:stop], t)
+                            for i in range(max(0, stop - 16), stop - _MIN_SHORT + 1)):
                         found.add(d)
-                        break
+                end = q.find(kind, end + 1)
         return found
