@@ -18,7 +18,7 @@ from policyqa import messages as msg
 from policyqa.docnames import DocumentNames
 from policyqa.index import PolicyIndex
 from policyqa.ingest.model import Article, Policy
-from policyqa.lexicon import Lexicon, Topic
+from policyqa.lexicon import FigureKind, Lexicon, Topic
 from policyqa.retrieve import ArticleHit, Retrieval
 from policyqa.text import cjk_bigrams, cn_to_int, normalize
 
@@ -114,9 +114,10 @@ class Answerer:
         self._jurisdiction: dict[str, set[str]] = {}
         self._titles = [normalize(p.title) for p in index.policies.values()]
         self.names = DocumentNames(index.policies.values())
-        for p in index.policies.values():
+        for p in index.policies.values():  # its jurisdiction (全国: none), else its title's
             self._jurisdiction[p.doc_id] = lexicon.jurisdictions(
-                normalize(p.title + p.doc_no + "".join(p.issuers)))
+                normalize(p.jurisdiction or p.title + p.doc_no + "".join(p.issuers)))
+        self._superseded = {d for d, p in index.policies.items() if p.status == "superseded"}
         # What a clause says, as matched: its chunks (sentences with heading/role context).
         parts: dict[tuple[str, int], list[str]] = {}
         for c in index.chunks:
@@ -140,15 +141,16 @@ class Answerer:
         if not candidates:
             return self._refuse(r, ranked, "topic", msg.REFUSE_TOPIC.format(
                 topic=_topic_word(topics, q)))
-        hit = self._local_first(q, self._states_figure_first(q, candidates))[0]
-        place = self._foreign_place(q, hit.doc_id)
+        kinds = self.lexicon.figures_asked(q)
+        hit = self._local_first(q, self._states_figure_first(kinds, candidates))[0]
+        place = self.foreign_place(q, hit.doc_id)
         if place:
             have = "、".join(sorted(self._jurisdiction[hit.doc_id])) or "已收录地区"
             return self._refuse(r, ranked, "place", msg.REFUSE_PLACE.format(have=have, place=place))
         evidence = self._evidence(hit)
         if not _states_specifics(q, evidence):
             return self._refuse(r, ranked, "specifics", msg.REFUSE_DEFAULT)
-        figure = self._figure(q, evidence, hit)
+        figure = self._figure(kinds, evidence)
         if figure not in ("stated", "none", "deferred"):
             return self._refuse(r, ranked, figure, msg.REFUSE_DEFAULT)
         feats = {"dense": hit.dense,
@@ -160,35 +162,20 @@ class Answerer:
             feats["dense"] >= p.dense_min and feats["coverage"] >= p.coverage_min)
         if not confident:
             return self._refuse(r, ranked, "low_confidence", msg.REFUSE_DEFAULT, feats)
-        ans = self._compose(r, hit, ranked, feats, deferred=figure == "deferred")
-        return self._with_national(q, ans, hit, candidates)
+        return self._compose(r, hit, ranked, feats, deferred=figure == "deferred",
+                             national=self._national_too(q, hit, candidates))
 
     # ---- helpers -------------------------------------------------------------
 
-    def _with_national(self, q: str, ans: Answer, hit: ArticleHit,
-                       candidates: list[ArticleHit]) -> Answer:
-        """A 重庆 question answered from a Chongqing document: where a national document
-        answers too (a close candidate), its best sentence is quoted as well, so the
-        citizen sees both (全国: 社会保险法…; 重庆: 重庆市失业保险条例…)."""
-        if not self.lexicon.places_in(q) or not self.index.policies[hit.doc_id].jurisdiction \
-                or self.index.policies[hit.doc_id].jurisdiction == "全国":
-            return ans
-        national = next((h for h in candidates if h is not hit and h.score >= hit.score
-                         - self.params.local_margin and self.index.policies[h.doc_id]
-                         .jurisdiction == "全国"), None)
-        if national is None:
-            return ans
-        p = self.index.policies[national.doc_id]
-        art, i = p.article(national.article), national.sentences[0].sentence
-        extra = Citation(p.doc_id, p.doc_no, p.title, art.ordinal, art.cite_label_for((i,)),
-                         art.heading, art.sentence(i).text, (i,), p.source_url)
-        cites = (*ans.citations[: self.params.max_quotes - 1], extra)
-        lines = ans.text.split("\n")
-        kept = [ln for ln in lines[1:] if not ln.startswith("“")]
-        text = "\n".join([lines[0], *(f"“{c.quote}”" for c in cites[:-1]),
-                          msg.ALSO_NATIONAL.format(citation=extra.text), f"“{extra.quote}”",
-                          *kept])
-        return replace(ans, citations=cites, text=text)
+    def _national_too(self, q: str, hit: ArticleHit, candidates: list[ArticleHit]
+                      ) -> ArticleHit | None:
+        """A question about a place answered from that place's document: a national clause
+        that answers as closely (a close candidate), to be quoted as well, so the citizen
+        sees both (全国: 失业保险条例…; 重庆: 重庆市失业保险条例…)."""
+        if not self.lexicon.places_in(q) or not self._jurisdiction[hit.doc_id]:
+            return None
+        return next((h for h in candidates if h is not hit and not self._jurisdiction[h.doc_id]
+                     and h.score >= hit.score - self.params.local_margin), None)
 
     def _local_first(self, q: str, hits: list[ArticleHit]) -> list[ArticleHit]:
         """A question about a place (重庆 / 我市 …): of close candidates, a document of that
@@ -197,15 +184,14 @@ class Answerer:
         if not places or not hits:
             return hits
         close = [h for h in hits if h.score >= hits[0].score - self.params.local_margin]
-        local = [h for h in close if any(j in self.index.policies[h.doc_id].jurisdiction
-                                         for j in places)]
+        local = [h for h in close if places & self._jurisdiction[h.doc_id]]
         return local + [h for h in hits if h not in local] if local else hits
 
-    def _states_figure_first(self, q: str, hits: list[ArticleHit]) -> list[ArticleHit]:
+    def _states_figure_first(self, kinds: list[FigureKind], hits: list[ArticleHit]
+                             ) -> list[ArticleHit]:
         """When a figure is asked (几倍 / 多久 / 多少钱), the candidate clauses that state one
         come first (stable): of a law and the clause that only says 按照国家有关规定, the
         one that fixes the figure answers."""
-        kinds = self.lexicon.figures_asked(q)
         if not kinds:
             return hits
         close = [h for h in hits if h.score >= hits[0].score - self.params.figure_margin]
@@ -219,12 +205,11 @@ class Answerer:
         art = self.index.policies[hit.doc_id].article(hit.article)
         return normalize("".join(art.sentence(s.sentence).text for s in hit.sentences[:2]))
 
-    def _figure(self, q: str, evidence: str, hit: ArticleHit) -> str:
+    def _figure(self, kinds: list[FigureKind], evidence: str) -> str:
         """What the clause does with a figure the question asks for (多少钱 / 几倍 / 多久 /
         什么时候): "none" asked; "stated" in the clause's best sentences; "deferred"
         when the quoted sentences hand it to someone else (按照国家规定 / 由…确定); else the
         kind asked, which refuses (a clause that only mentions the topic fixes no figure)."""
-        kinds = self.lexicon.figures_asked(q)
         if not kinds:
             return "none"
         if any(k.stated.search(evidence) for k in kinds):
@@ -246,7 +231,7 @@ class Answerer:
     def _in_force_first(self, r: Retrieval) -> Retrieval:
         """Articles of superseded documents after all others: an old version is never the
         first citation while one in force ranks at all (its articles stay readable)."""
-        old = {d for d, p in self.index.policies.items() if p.status == "superseded"}
+        old = self._superseded
         if not old or not any(h.doc_id in old for h in r.articles):
             return r
         live = [h for h in r.articles if h.doc_id not in old]
@@ -260,7 +245,8 @@ class Answerer:
                 return t
         return ""
 
-    def _foreign_place(self, q: str, doc_id: str) -> str:
+    def foreign_place(self, q: str, doc_id: str) -> str:
+        """A place the question names outside the document's jurisdiction ("" if none)."""
         home = self._jurisdiction.get(doc_id, set())
         if not home:  # a national document applies everywhere
             return ""
@@ -274,10 +260,10 @@ class Answerer:
         return Answer(r.question, "refused", f"{text}{msg.REFUSE_OFFER}", (), ranked, reason,
                       (), feats or {})
 
-    def _pick_sentences(self, art: Article, hit: ArticleHit) -> list[int]:
+    def _pick_sentences(self, art: Article, hit: ArticleHit) -> tuple[int, list[int]]:
         """Best sentence first, then up to two close runners-up (a bare heading is not a
         quote); an item （五）… comes right after its lead-in (有下列情形之一的，…：), so it
-        reads as a rule. At most ``max_quotes`` in all."""
+        reads as a rule. At most ``max_quotes`` in all. Returns (the best, all in order)."""
         body = [s for s in hit.sentences
                 if not (len(art.sentences) > 1 and s.sentence == 1 and art.heading
                         and art.sentence(1).text.rstrip("。；;") == art.heading)]
@@ -289,26 +275,37 @@ class Answerer:
         for i in chosen:
             lead = _lead_in(art, i)
             out += [x for x in (lead, i) if x and x not in out]
-        return out[: self.params.max_quotes]
+        return best.sentence, out[: self.params.max_quotes]
 
     def _compose(self, r: Retrieval, hit: ArticleHit, ranked: tuple[tuple[str, int], ...],
-                 feats: dict[str, float], deferred: bool = False) -> Answer:
+                 feats: dict[str, float], deferred: bool = False,
+                 national: ArticleHit | None = None) -> Answer:
+        """The cited answer: the lead names the best sentence's clause; then the quotes; a
+        national clause quoted as well comes last, under its own line."""
         policy: Policy = self.index.policies[hit.doc_id]
-        art = policy.article(hit.article)
-        picked = self._pick_sentences(art, hit)
-        cites = tuple(
-            Citation(policy.doc_id, policy.doc_no, policy.title, art.ordinal,
-                     art.cite_label_for((i,)), art.heading, art.sentence(i).text, (i,),
-                     policy.source_url)
-            for i in picked)
+        best, picked = self._pick_sentences(policy.article(hit.article), hit)
+        if national:
+            picked = picked[: self.params.max_quotes - 1]
+        cites = tuple(_cite(policy, hit.article, i) for i in picked)
         notes = [msg.AMOUNT_NOT_FIXED] if deferred else []
-        answering = next((c for c in cites if art.sentence(c.sentences[0]).item), cites[0])
-        lines = [msg.LEAD.format(citation=answering.text)]
-        lines += [f"“{c.quote}”" for c in cites]
-        lines += notes
-        lines.append(msg.CLOSING)
+        answering = next(c for c in cites if c.sentences[0] == best)
+        lines = [msg.LEAD.format(citation=answering.text), *(f"“{c.quote}”" for c in cites)]
+        if national:
+            extra = _cite(self.index.policies[national.doc_id], national.article,
+                          national.sentences[0].sentence)
+            cites += (extra,)
+            lines += [msg.ALSO_NATIONAL.format(citation=extra.text), f"“{extra.quote}”"]
+        lines += [*notes, msg.CLOSING]
         return Answer(r.question, "answered", "\n".join(lines), cites, ranked, "",
                       tuple(notes), feats)
+
+
+def _cite(policy: Policy, article: int, index: int) -> Citation:
+    """The citation of one quoted sentence: its 条, and 款/项 where the article has them."""
+    art = policy.article(article)
+    return Citation(policy.doc_id, policy.doc_no, policy.title, art.ordinal,
+                    art.cite_label_for((index,)), art.heading, art.sentence(index).text,
+                    (index,), policy.source_url)
 
 
 def _lead_in(art: Article, index: int) -> int:

@@ -180,9 +180,8 @@ class Drafter:
             text = normalize(a.text)
             cov = sum(len(fs[0]) for fs in forms if any(f in text for f in fs)) / sum(
                 map(len, concepts))
-            home = lex.jurisdictions(normalize(p.title + p.doc_no + "".join(p.issuers)))
             if cov >= 0.6 and all(lex.covers(t, text) for t in lex.topics_in(norm)) and not (
-                    home and any(j not in home for _, j in lex.places_in(norm))):
+                    self.qa.answerer.foreign_place(norm, p.doc_id)):
                 found.append((cov, p, a))
         best = max((c for c, _, _ in found), default=0.0)
         ranked: list[tuple[int, int, int, FaqDraft]] = []
