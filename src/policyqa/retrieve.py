@@ -92,26 +92,30 @@ def fuse(dense: Mapping[str, float], lexical: Mapping[str, float], w_lexical: fl
     return out
 
 
-def aggregate(fused: Mapping[str, tuple[float, float, float]], w_second: float
-              ) -> list[ArticleHit]:
-    """Group sentence hits by article; article score = best + w_second * (second - best)."""
-    groups: dict[tuple[str, int], list[SentenceHit]] = {}
+def aggregate(fused: Mapping[str, tuple[float, float, float]], w_second: float,
+              k: int | None = None) -> list[ArticleHit]:
+    """Group sentence hits by article; article score = best + w_second * (second - best).
+    Only the ``k`` best articles are built in full (every question fuses hundreds of
+    sentences; the rest are never looked at)."""
+    groups: dict[tuple[str, int], list[tuple[str, int, float, float, float]]] = {}
     for cid, (d, lx, s) in fused.items():
         doc, art, sent = parse_chunk_id(cid)
-        groups.setdefault((doc, art), []).append(SentenceHit(cid, doc, art, sent, d, lx, s))
-    hits = []
-    for (doc, art), sents in groups.items():
-        sents.sort(key=lambda h: h.score, reverse=True)
-        second = sents[1].score if len(sents) > 1 else sents[0].score
-        score = sents[0].score + w_second * (second - sents[0].score)
-        hits.append(ArticleHit(doc, art, score, tuple(sents)))
-    hits.sort(key=lambda h: (-h.score, h.doc_id, h.article))
-    return hits
+        groups.setdefault((doc, art), []).append((cid, sent, d, lx, s))
+    scored = []
+    for key, sents in groups.items():
+        sents.sort(key=lambda x: x[4], reverse=True)
+        best = sents[0][4]
+        second = sents[1][4] if len(sents) > 1 else best
+        scored.append((best + w_second * (second - best), key, sents))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return [ArticleHit(doc, art, score, tuple(SentenceHit(cid, doc, art, sent, d, lx, s)
+                                              for cid, sent, d, lx, s in sents))
+            for score, (doc, art), sents in scored[:k]]
 
 
 def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
     """Pure: fuse the measured signals and rank articles."""
-    articles = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second)[:k]
+    articles = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second, k)
     return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(articles))
 
 
