@@ -21,9 +21,12 @@ from policyqa.answer import Answer
 from policyqa.errors import PolicyQAError
 from policyqa.faq.model import FaqCitation, FaqDraft, check_citation, find_article
 from policyqa.faq.wording import (
+    ACTOR,
+    BAD_SLOT,
     DATE,
     FRAMES,
     HEADING,
+    LAW_KINDS,
     LEAD_VERB,
     META,
     MODAL,
@@ -128,6 +131,14 @@ class Drafter:
                 y = y or (alt if len(alt) <= 14 else "")
             x = gist(g["x"], plain) if kind == "can" else "-"
             return {"y": y, "x": x} if y and x else None
+        if kind in LAW_KINDS:  # subject: its own slot, else the piece before (建立劳动关系，应当…)
+            n = 30 if kind == "pay" else 24  # a condition (未订立书面劳动合同的) runs longer
+            y = gist(g.get("y") or "", plain, n) or (gist(pieces[-1], plain) if pieces else "")
+            x = gist(g["x"], plain)
+            needs_subject = kind in ("forbid", "entitled", "enjoy", "duty", "pay")
+            if BAD_SLOT.search(x) or BAD_SLOT.search(y) or (kind == "calc" and ACTOR.search(y)):
+                return None
+            return {"y": y, "x": x} if x and (y or not needs_subject) else None
         x = g["z"] if kind == "define" else gist(g["x"], plain)
         return {"x": x, "z": x} if x else None
 

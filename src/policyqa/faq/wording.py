@@ -16,6 +16,11 @@ from policyqa.text import cjk_bigrams, load_terms, normalize
 PIECE = r"[^,，;；。:：]"  # a character inside one clause piece (pieces end at commas)
 SEP = re.compile(r"[,，;；:：]")
 START = r"(?:^|(?<=[,，;；:：]))"
+# Who acts in a statute: a subject ending so is an actor, not a figure
+# (用人单位按照… is not 经济补偿按…).
+ACTOR = re.compile("(?:单位|部门|机构|机关|政府|企业|公司|劳动者|职工|人员|个人)$")
+# Slots no citizen would type: pointers to a list or another clause, a bare time limit.
+BAD_SLOT = re.compile(r"下列|以下|其他|本条|本法|规定|^\d|^[自在于按依]")
 FRAMES: tuple[tuple[str, int, re.Pattern[str], tuple[str, ...]], ...] = (  # kind, rank, form
     ("grant", 0, re.compile(rf"(?:对(?P<x>{PIECE}+?)的(?P<y>{PIECE}{{0,10}}?)[,，]?)?"
                             rf"{PIECE}*?(?:给予|予以)"
@@ -28,6 +33,37 @@ FRAMES: tuple[tuple[str, int, re.Pattern[str], tuple[str, ...]], ...] = (  # kin
     ("norm", 1, re.compile(rf"{START}(?P<y>{PIECE}*?)(?:不低于|不少于|不高于|不超过|至少|"
                            r"\d+(?:\.\d+)?[%％]以上|应当?占)"),
      ("{y}有什么要求？", "{y}有什么标准？", "对{y}有没有规定？", "请问{y}是怎么规定的？")),
+    # The shapes of statutes (劳动合同法, 条例): how a figure is computed, the cases a rule
+    # lists, what an application needs, a time limit, a duty, a prohibition, a right.
+    ("calc", 0, re.compile(rf"^(?P<y>{PIECE}{{2,10}}?)(?:按照|按|依照)(?P<x>{PIECE}{{2,}})"
+                           r"(?=.*(?:标准|计算|确定))"),
+     ("{y}怎么算？", "{y}按什么标准？", "{y}的标准是什么？", "请问{y}是怎么计算的？",
+      "{y}怎么计算？")),
+    ("cases", 1, re.compile(rf"有(?:下列|以下)情形之一的[,，](?:(?P<y>{PIECE}*?)"
+                            rf"(?:应当|可以|应))?(?P<x>{PIECE}{{2,}})[:：]"),
+     ("什么情况下{y}{x}？", "哪些情形{y}{x}？", "{y}{x}的情形有哪些？", "在什么情况下{y}会{x}？")),
+    ("needs", 1, re.compile(rf"{START}(?P<y>{PIECE}{{2,20}}?)(?:应当|应)?"
+                            rf"(?:具备|包括|提交|提供|载明)(?:以下|下列)(?P<x>{PIECE}{{2,6}})[:：]"),
+     ("{y}需要哪些{x}？", "{y}要准备什么{x}？", "{y}包括哪些{x}？", "请问{y}有哪些{x}？")),
+    ("conditions", 1, re.compile(rf"(?P<y>{PIECE}*?)符合(?:下列|以下)条件的[,，]"
+                                 rf"(?P<x>{PIECE}{{2,}})[:：]"),
+     ("{y}{x}需要什么条件？", "什么条件下{y}可以{x}？", "{y}{x}要满足哪些条件？",
+      "请问{y}{x}有什么条件？")),
+    ("pay", 0, re.compile(rf"{START}(?P<y>{PIECE}{{4,}}?)的[,，](?:{PIECE}*?)(?:应当|可以)?"
+                          rf"(?:{PIECE}{{0,8}}?)支付(?P<x>{PIECE}{{2,12}})[。；;]"),
+     ("{y}，能要{x}吗？", "{y}，要赔{x}吗？", "{y}怎么办？", "{y}有什么赔偿？")),
+    ("deadline", 1, re.compile(rf"自{PIECE}+?起{PIECE}{{1,10}}?内[,，]?(?P<x>{PIECE}{{4,}})"),
+     ("{x}的时限是多久？", "多长时间内要{x}？", "{x}有没有期限？", "{x}最晚什么时候？")),
+    ("forbid", 2, re.compile(rf"{START}(?P<y>{PIECE}*?)不得(?P<x>{PIECE}{{2,}})"),
+     ("{y}能{x}吗？", "{y}可以{x}吗？", "{y}{x}合法吗？", "{y}{x}是不是违法？")),
+    ("entitled", 2, re.compile(rf"{START}(?P<y>{PIECE}*?)有权(?P<x>{PIECE}{{2,}})"),
+     ("{y}能{x}吗？", "{y}有权{x}吗？", "{y}可不可以{x}？", "请问{y}能不能{x}？")),
+    ("enjoy", 2, re.compile(rf"{START}(?P<y>{PIECE}*?)(?:享受|享有)(?P<x>{PIECE}{{2,}})"),
+     ("{y}能享受{x}吗？", "{y}有没有{x}？", "请问{y}可以享受{x}吗？", "{y}有{x}吗？")),
+    ("duty", 3, re.compile(rf"{START}(?P<y>{PIECE}*?)应当(?P<x>{PIECE}{{2,}})"),
+     ("{y}必须{x}吗？", "{y}要不要{x}？", "{y}是不是应该{x}？", "{y}一定要{x}吗？")),
+    ("isdef", 3, re.compile(rf"{START}(?P<x>{PIECE}{{2,16}}?)[,，]?是指"),
+     ("什么是{x}？", "{x}是什么意思？", "请问{x}指的是什么？", "{x}怎么理解？")),
     ("define", 3, re.compile(r"“(?P<z>[^“”]{2,12})”"),
      ("什么是“{z}”？", "“{z}”是什么意思？", "请问{z}指的是什么？", "{z}是怎么回事？")),
     ("support", 3, re.compile(rf"(?<!政策)支持(?![和与及或的等])(?P<x>{PIECE}{{4,}})"),
@@ -46,11 +82,15 @@ META = (  # the front matter answers what the document is: 文号, date, issuers
     ("《{t}》是什么时候印发的？", "{t}的成文日期是哪天？", "请问这个文件是哪天发的？"),
     ("《{t}》是哪些部门发的？", "{t}的发文机关有哪些？", "请问这个文件是谁发的？"))
 RANK = {kind: rank for kind, rank, _, _ in FRAMES} | {"heading": 2, "meta": 0}
+LAW_KINDS = frozenset({"calc", "cases", "needs", "deadline", "forbid", "entitled", "enjoy", "duty",
+                       "isdef", "conditions", "pay"})
 LEAD_VERB = re.compile(r"^(?:大力|进一步|全面)?(?:支持|鼓励|加强|促进|推动|推进|推行|完善|强化|"
                         r"打造|实施|建立健全|建立|健全|深化|落实)")
 DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 PAREN = re.compile(r"[（(][^（）()]*[）)]")
-FILLER = re.compile(r"按照有关规定|按规定|依法|符合条件的|相应|进一步|大力|持续|充分|积极|切实|"
+FILLER = re.compile(r"^向[^，,]*?(?:部门|机构|机关|单位|劳动者|职工)(?=[\u4e00-\u9fff]{2})|"
+                     r"自[^，,]*?起|"
+                     r"按照有关规定|按规定|依法|符合条件的|相应|进一步|大力|持续|充分|积极|切实|"
                      r"我市|我省|本市|本省|全市|全省|等(?:青年|人员|人才|单位|企业)$|^(?:对|保证|确保)")
 LIST_ETC = re.compile(r"(?:、[^、]{1,10}?)+等")  # A、B、C等X -> A等X
 CONJ = re.compile(r"[、或和及]")
@@ -122,11 +162,11 @@ def collapse(p: str) -> str:
     return p
 
 
-def gist(phrase: str, plain: bool = False) -> str:
+def gist(phrase: str, plain: bool = False, longest: int = 24) -> str:
     """A short (citizen-worded unless plain) form of a clause phrase; "" if none is left."""
     p = collapse(FILLER.sub("", PAREN.sub("", phrase)).strip("，,的 "))
     p = p if plain else to_everyday(p)
-    return p if 2 <= len(p) <= 24 else ""
+    return p if 2 <= len(p) <= longest else ""
 
 
 def content_bigrams(norm: str) -> set[str]:
