@@ -1,14 +1,16 @@
 """The gate's small rules, each alone on invented text (no model, no corpus): kinds of
-figures asked and stated, deferral, named documents, the asking part of a long question."""
+figures asked and stated, deferral, named documents, the asking part of a long question,
+and each rule of the answer gate with the loop that runs them."""
 
 from __future__ import annotations
 
 import pytest
 
+from policyqa import gate
 from policyqa.docnames import DocumentNames
 from policyqa.ingest.model import Policy
 from policyqa.lexicon import Lexicon
-from policyqa.retrieve import asking_part
+from policyqa.retrieve import ArticleHit, SentenceHit, asking_part
 from policyqa.text import normalize
 
 LEX = Lexicon()
@@ -99,3 +101,106 @@ def test_an_item_is_quoted_after_its_lead_in() -> None:
     art = law.article(3)  # 有下列情形之一的…：（一）…（二）…
     assert [_lead_in(art, s.index) for s in art.sentences] == [0, 1, 1]
     assert _lead_in(law.article(4), 1) == 0
+
+
+# ---- each gate rule alone, on invented clauses (gate.py) ------------------------------------
+
+
+# Invented: a national 测试法 (art 1 names 工伤, states 二倍; art 2 defers the sum), a 某市
+# regulation (art 1), and a superseded old 测试法 (art 1).
+TEXTS = {("law", 1): "职工因工伤停工的，应当支付二倍的工资。",
+         ("law", 2): "按照国家规定给予测试补助。",
+         ("city", 1): "某市职工因工伤停工的，支付一个月工资。", ("old", 1): "旧的测试规定。"}
+
+
+def _hit(doc: str, art: int, score: float, dense: float = 0.9) -> ArticleHit:
+    return ArticleHit(doc, art, score, (SentenceHit(f"{doc}/a{art}/s1", doc, art, 1, dense,
+                                                    0.5, score),))
+
+
+def _ctx(**params: float) -> gate.Context:
+    clauses = gate.Clauses(
+        jurisdiction={"law": set(), "city": LEX.jurisdictions(normalize("重庆")), "old": set()},
+        superseded=frozenset({"old"}), titles=(normalize("中华人民共和国某某测试法"),),
+        names=NAMES, text={k: normalize(v) for k, v in TEXTS.items()},
+        evidence=lambda h: normalize(TEXTS[(h.doc_id, h.article)]))
+    return gate.Context(clauses, LEX, gate.GateParams(**params), lambda q: [q])  # type: ignore[arg-type]
+
+
+def _case(q: str, *hits: ArticleHit) -> gate.Case:
+    return gate.Case.read(normalize(q), normalize(q), hits, LEX)
+
+
+def _docs(out: gate.Case | gate.Refusal) -> list[str]:
+    assert isinstance(out, gate.Case), out
+    return [h.doc_id for h in out.hits]
+
+
+def test_rule_any_match() -> None:
+    assert isinstance(gate.any_match(_case("测试"), _ctx()), gate.Refusal)
+    assert isinstance(gate.any_match(_case("测试", _hit("law", 1, .9)), _ctx()), gate.Case)
+
+
+def test_rule_held_document() -> None:
+    out = gate.held_document(_case("《某某测试法》里怎么说", _hit("law", 1, .9)), _ctx())
+    assert isinstance(out, gate.Case)
+    out = gate.held_document(_case("《别的办法》里怎么说", _hit("law", 1, .9)), _ctx())
+    assert isinstance(out, gate.Refusal) and out.reason == "document"
+
+
+def test_rule_names_topics_keeps_clauses_naming_the_topic() -> None:
+    case = _case("工伤停工期间工资怎么发", _hit("law", 2, .95), _hit("law", 1, .9))
+    assert [h.article for h in gate.names_topics(case, _ctx()).hits] == [1]  # type: ignore[union-attr]
+    out = gate.names_topics(_case("工伤停工怎么办", _hit("law", 2, .9)), _ctx())
+    assert isinstance(out, gate.Refusal) and out.reason == "topic"
+
+
+def test_rule_in_jurisdiction() -> None:
+    assert _docs(gate.in_jurisdiction(_case("北京工伤", _hit("law", 1, .9)), _ctx())) == ["law"]
+    out = gate.in_jurisdiction(_case("北京工伤", _hit("city", 1, .9)), _ctx())
+    assert isinstance(out, gate.Refusal) and out.reason == "place"
+
+
+@pytest.mark.parametrize(("q", "art", "figure"), [
+    ("工伤停工赔几倍", 1, "stated"), ("测试补助发多少钱", 2, "deferred"),
+    ("测试补助怎么申请", 2, "none")])
+def test_rule_states_figure(q: str, art: int, figure: str) -> None:
+    out = gate.states_figure(_case(q, _hit("law", art, .9)), _ctx())
+    assert isinstance(out, gate.Case) and out.figure == figure
+
+
+def test_rule_states_figure_refuses_a_clause_that_only_mentions_the_topic() -> None:
+    out = gate.states_figure(_case("测试补助发多少钱", _hit("law", 2, .9)),
+                             _ctx(answer_deferred=False))
+    assert isinstance(out, gate.Refusal) and out.reason == "amount"
+    out = gate.states_figure(_case("工伤停工几岁", _hit("law", 1, .9)), _ctx())
+    assert isinstance(out, gate.Refusal) and out.reason == "age"
+
+
+def test_rule_confident() -> None:
+    assert isinstance(gate.confident(_case("x", _hit("law", 1, .9, dense=.95)), _ctx()), gate.Case)
+    out = gate.confident(_case("x", _hit("law", 1, .9, dense=.70)), _ctx())
+    assert isinstance(out, gate.Refusal) and out.reason == "low_confidence"
+    assert out.feats["dense"] == pytest.approx(.70)
+
+
+def test_ranking_rules() -> None:
+    ctx = _ctx()
+    case = _case("工伤停工赔几倍", _hit("old", 1, .95), _hit("law", 2, .94), _hit("law", 1, .93))
+    assert _docs(gate.in_force_first(case, ctx)) == ["law", "law", "old"]
+    assert [h.article for h in gate.figure_first(case, ctx).hits][:1] == [1]  # type: ignore[union-attr]
+    far = _case("工伤停工赔几倍", _hit("law", 2, .95), _hit("law", 1, .80))
+    assert [h.article for h in gate.figure_first(far, ctx).hits] == [2, 1]  # type: ignore[union-attr]
+    local = _case("重庆工伤停工", _hit("law", 1, .95), _hit("city", 1, .94))
+    assert _docs(gate.local_first(local, ctx)) == ["city", "law"]
+    both = gate.national_too(gate.local_first(local, ctx), ctx)  # type: ignore[arg-type]
+    assert isinstance(both, gate.Case) and both.national and both.national.doc_id == "law"
+    named = _case("按某某测试法工伤停工", _hit("city", 1, .95), _hit("law", 1, .90))
+    assert _docs(gate.named_first(named, ctx)) == ["law", "city"]
+
+
+def test_the_loop_names_the_rule_that_refused() -> None:
+    out = gate.run(_case("北京工伤停工", _hit("city", 1, .9, dense=.95)), _ctx(), gate.RULES)
+    assert isinstance(out, gate.Refusal) and (out.reason, out.rule) == ("place", "in_jurisdiction")
+    out = gate.run(_case("工伤停工赔几倍", _hit("law", 1, .9, dense=.95)), _ctx(), gate.RULES)
+    assert isinstance(out, gate.Case) and out.figure == "stated"

@@ -178,7 +178,7 @@ class Drafter:
         matches no clause here) and is in the jurisdiction of any place named; a topic the
         gate refuses for its place or for naming a document we do not hold has none.
         """
-        norm, th, lex = normalize(topic), self.qa.retriever.thesaurus, self.qa.answerer.lexicon
+        norm, th = normalize(topic), self.qa.retriever.thesaurus
         words = self.qa.retriever.tokenizer.words(norm) if norm else []
         concepts = [w for w in words if not any(w != v and w in v for v in words)]
         forms = [[w, to_everyday(w), *(e for e in th.expansions(w) if len(e) >= len(w))]
@@ -191,8 +191,7 @@ class Drafter:
             text = normalize(a.text)
             cov = sum(len(fs[0]) for fs in forms if any(f in text for f in fs)) / sum(
                 map(len, concepts))
-            if cov >= 0.6 and all(lex.covers(t, text) for t in lex.topics_in(norm)) and not (
-                    self.qa.answerer.foreign_place(norm, p.doc_id)):
+            if cov >= 0.6 and self.qa.answerer.admits(norm, p.doc_id, a.ordinal):
                 found.append((cov, p, a))
         best = max((c for c, _, _ in found), default=0.0)
         ranked: list[tuple[int, int, int, FaqDraft]] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from policyqa.answer import GENERIC_BIGRAMS
+from policyqa.gate import GENERIC_BIGRAMS
 from policyqa.lexicon import Thesaurus
 from policyqa.text import cjk_bigrams, load_terms, normalize
 
