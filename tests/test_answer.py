@@ -184,3 +184,22 @@ def test_a_chongqing_question_shows_the_national_rule_too(qa: PolicyQA) -> None:
     assert len(ans.citations) <= 3
     for c in ans.citations:
         assert c.quote in corpus_text(c.doc_id) and f"“{c.quote}”" in ans.text
+
+
+def test_a_question_about_the_old_version_shows_it_after_the_current_one(qa: PolicyQA) -> None:
+    """1996年的…现在还是这样吗: the law in force answers first; the superseded version's
+    closest clause is shown after it, marked as replaced. Without asking about the old
+    version, it is not shown."""
+    old = [p for p in qa.index.policies.values() if p.superseded_by in qa.index.policies]
+    if not old:
+        pytest.skip("needs a superseded document and the one replacing it")
+    law = qa.index.policies[old[0].superseded_by]
+    name = law.short_title or law.title
+    ans = qa.ask(f"{old[0].date[:4]}年的{name}是怎么规定的，现在的{name}还是这样吗？")
+    assert ans.status == "answered" and ans.citations[0].doc_id == law.doc_id
+    shown = [c for c in ans.citations if c.doc_id == old[0].doc_id]
+    assert len(shown) == 1 and shown[0].quote in corpus_text(old[0].doc_id)
+    assert msg.ALSO_OLD.format(year=old[0].date[:4], citation=shown[0].text) in ans.text
+    assert ans.text.index(f"“{shown[0].quote}”") > ans.text.index(f"“{ans.citations[0].quote}”")
+    plain = qa.ask(f"{name}是怎么规定的")
+    assert all(c.doc_id != old[0].doc_id for c in plain.citations)

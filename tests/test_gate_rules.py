@@ -204,3 +204,20 @@ def test_the_loop_names_the_rule_that_refused() -> None:
     assert isinstance(out, gate.Refusal) and (out.reason, out.rule) == ("place", "in_jurisdiction")
     out = gate.run(_case("工伤停工赔几倍", _hit("law", 1, .9, dense=.95)), _ctx(), gate.RULES)
     assert isinstance(out, gate.Case) and out.figure == "stated"
+
+
+def test_rule_old_version_too() -> None:
+    """Invented: the in-force 测试法 art 1 replaced the old one's art 1 (same wording)."""
+    base = _ctx()
+    clauses = gate.Clauses(**{**base.clauses.__dict__, "predecessors": {"law": ("old",)},
+                              "years": {"old": "1996", "law": "2022"},
+                              "text": {**base.clauses.text,
+                                       ("old", 1): normalize("职工因工伤停工的，支付工资。"),
+                                       ("old", 2): normalize("其他规定。")},
+                              "sentences": lambda doc, art: [TEXTS.get((doc, art), "")]})
+    ctx = gate.Context(clauses, LEX, base.params, base.words)
+    asked = gate.old_version_too(_case("1996年的测试法对工伤停工怎么规定", _hit("law", 1, .9)), ctx)
+    assert asked.old is not None and (asked.old.doc_id, asked.old.article) == ("old", 1)
+    assert gate.old_version_too(_case("旧法对工伤停工怎么规定", _hit("law", 1, .9)), ctx).old
+    assert gate.old_version_too(_case("工伤停工怎么规定", _hit("law", 1, .9)), ctx).old is None
+    assert gate.old_version_too(_case("旧的怎么规定", _hit("city", 1, .9)), ctx).old is None

@@ -137,6 +137,12 @@ class Answerer:
                           national.sentences[0].sentence)
             cites += (extra,)
             lines += [msg.ALSO_NATIONAL.format(citation=extra.text), f"“{extra.quote}”"]
+        if case.old:
+            old = self.index.policies[case.old.doc_id]
+            extra = _cite(old, case.old.article, case.old.sentences[0].sentence)
+            cites += (extra,)
+            lines += [msg.ALSO_OLD.format(year=old.date[:4], citation=extra.text),
+                      f"“{extra.quote}”"]
         lines += [*notes, msg.CLOSING]
         return Answer(r.question, "answered", "\n".join(lines), cites, ranked, "",
                       tuple(notes), case.feats)
@@ -181,4 +187,9 @@ def _clauses(index: PolicyIndex, lexicon: Lexicon) -> gate.Clauses:
         titles=tuple(normalize(p.title) for p in policies.values()),
         names=DocumentNames(policies.values()),
         text={k: normalize(policies[k[0]].title + "".join(v)) for k, v in parts.items()},
-        evidence=evidence)
+        evidence=evidence,
+        predecessors={d: tuple(o for o, p in policies.items() if p.superseded_by == d)
+                      for d in policies},
+        years={d: p.date[:4] for d, p in policies.items()},
+        sentences=lambda doc, art: [normalize(s.text)
+                                    for s in policies[doc].article(art).sentences])

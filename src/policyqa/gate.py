@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from policyqa import messages as msg
 from policyqa.docnames import DocumentNames
 from policyqa.lexicon import FigureKind, Lexicon, Topic
-from policyqa.retrieve import ArticleHit
+from policyqa.retrieve import ArticleHit, SentenceHit
 from policyqa.text import cjk_bigrams, cn_to_int
 
 # What kind of fact a question asks for, and what a clause must contain to state it.
@@ -33,6 +33,9 @@ _SPELLED_OUT = re.compile(r"(包括|即|如下|[:：]|[(（][^)）]{2,}[)）]|�
 # date asked is not answered by 按照国家规定享受… (that defers something else).
 _DEFERRABLE = ("amount", "ratio", "multiple")
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
+# A question about an earlier version of a document (旧法 / 原来的… / 修订前 / 1996年的…).
+_OLD_Q = re.compile(r"旧|原来|原先|老版|以前|过去|修订前|修改前|之前的|废止")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 GENERIC_BIGRAMS = frozenset(
     "企业 政策 规定 补贴 我们 你们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 是否 "
     "有关 相关 关于 一下 现在 公司 单位 员工 职工 重庆".split())
@@ -65,6 +68,11 @@ class Clauses:
     names: DocumentNames
     text: Mapping[tuple[str, int], str]
     evidence: Callable[[ArticleHit], str]
+    # doc id -> the superseded documents it replaces, and each document's year
+    predecessors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    years: Mapping[str, str] = field(default_factory=dict)
+    # (doc id, article) -> its sentences, normalised, by sentence index (1-based)
+    sentences: Callable[[str, int], list[str]] = lambda doc, art: []
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class Case:
     places: tuple[tuple[str, str], ...] = ()  # (form written, jurisdiction)
     figure: str = "none"  # none / stated / deferred
     national: ArticleHit | None = None  # a national clause quoted as well
+    old: ArticleHit | None = None  # the superseded version's clause, shown for comparison
     feats: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -231,6 +240,30 @@ def national_too(case: Case, ctx: Context) -> Case:
     return replace(case, national=other) if other else case
 
 
+def old_version_too(case: Case, ctx: Context) -> Case:
+    """A question about an earlier version (1996年的职业教育法… / 旧法…现在还是这样吗) is
+    answered from the one in force; the superseded document's closest clause is shown too.
+    Closest: most character pairs shared with the question and the answering clause (an
+    amended law keeps most of its wording); its sentence closest to the question is quoted."""
+    old_docs = ctx.clauses.predecessors.get(case.hit.doc_id, ())
+    years = {y for y in _YEAR.findall(case.q)}
+    asked = [d for d in old_docs if ctx.clauses.years.get(d) in years] or (
+        list(old_docs) if _OLD_Q.search(case.q) else [])
+    if not asked:
+        return case
+    text, q = ctx.clauses.text, set(cjk_bigrams(case.q))
+    want = q | set(cjk_bigrams(text.get((case.hit.doc_id, case.hit.article), "")))
+    best = max(((len(want & set(cjk_bigrams(t))), key) for key, t in text.items()
+                if key[0] in asked and key[1]), default=None)
+    if best is None or best[0] == 0:
+        return case
+    doc, art = best[1]
+    sents = ctx.clauses.sentences(doc, art)
+    i = max(range(len(sents)), key=lambda j: len(q & set(cjk_bigrams(sents[j]))), default=0)
+    return replace(case, old=ArticleHit(doc, art, 0.0, (SentenceHit(
+        f"{doc}/a{art}/s{i + 1}", doc, art, i + 1, 0.0, 0.0, 0.0),)))
+
+
 def _first(case: Case, wanted: Callable[[ArticleHit], bool]) -> Case:
     """Stable partition: the hits ``wanted`` first, then the others, each in their order."""
     flags = [wanted(h) for h in case.hits]
@@ -245,7 +278,7 @@ def _first(case: Case, wanted: Callable[[ArticleHit], bool]) -> Case:
 RANKING: tuple[Rule, ...] = (named_first, in_force_first)
 CHECKS: tuple[Rule, ...] = (
     any_match, held_document, names_topics, figure_first, local_first, in_jurisdiction,
-    states_specifics, states_figure, confident, national_too)
+    states_specifics, states_figure, confident, national_too, old_version_too)
 RULES = RANKING + CHECKS
 CLAUSE_RULES: tuple[Rule, ...] = (held_document, names_topics, in_jurisdiction)
 

@@ -6,6 +6,7 @@ HOTLINE = "12333"
 
 LEAD = "根据{citation}，相关规定如下："
 ALSO_NATIONAL = "全国性的规定见{citation}："
+ALSO_OLD = "已被取代的旧版（{year}年）{citation}曾规定（仅供对照，现行规定以上文为准）："
 LEAD_MULTI = "以下政策条款与您的问题相关："
 QUOTE = "“{quote}”（{citation}）"
 AMOUNT_NOT_FIXED = ("说明：该条款规定按有关规定执行，文件本身没有写明具体数额或标准；"

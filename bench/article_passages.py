@@ -1,0 +1,78 @@
+"""Would a whole-article embedding help ranking? An experiment, not a feature.
+
+Encodes one passage per article (its document title and text, first 300 characters,
+normalised; cached in /tmp), then re-scores the 20 best articles of the service's own
+ranking with ``score + w * cosine(question, article)`` and reports Recall@1 and answer
+accuracy per gold set for several ``w`` — through the same pure ranking and gate code
+the service uses (bench/tune.py's ``score``). Usage::
+
+    .venv/bin/python bench/article_passages.py [--w 0 0.3 0.6 1.0]
+
+Measured 2026-12-02 (README, "What did not help"): it lifts the multi-document sets and
+costs the 13-measure sets, whose long articles it dilutes, so the service does not use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tune import score
+
+from policyqa.evaluation import load_gold
+from policyqa.retrieve import Retrieval, RetrievalParams, Signals, aggregate, fuse
+from policyqa.service import PolicyQA
+from policyqa.settings import Settings
+from policyqa.text import normalize
+
+SETS = ["questions", "holdout", "holdout2", "holdout3"]
+CACHE = Path("/tmp/policyqa-article-vectors.npy")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--w", type=float, nargs="*", default=[0.0, 0.3, 0.6, 1.0])
+    args = ap.parse_args()
+    qa = PolicyQA.open(Settings().resolved())
+    keys = [(p.doc_id, a.ordinal) for p in qa.index.policies.values() for a in p.articles
+            if a.ordinal]
+    texts = [normalize(qa.index.policies[d].title + "：" + qa.index.policies[d].article(n).text)
+             [:300] for d, n in keys]
+    vecs = np.load(CACHE) if CACHE.exists() else None
+    if vecs is None or len(vecs) != len(keys):
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        enc = qa.encoder.encode_passages([texts[i] for i in order])
+        vecs = np.zeros_like(enc)
+        vecs[order] = enc
+        np.save(CACHE, vecs)
+    w_now = [0.0]
+
+    def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
+        qv = qa.retriever.embed_query(sig.question)[2]
+        cos = dict(zip(keys, (vecs @ qv).tolist(), strict=True))
+        pool = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second, 20)
+        hits = sorted((replace(h, score=h.score + w_now[0] * cos[(h.doc_id, h.article)])
+                       for h in pool), key=lambda h: (-h.score, h.doc_id, h.article))
+        return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(hits[:k]))
+
+    import tune
+    tune.rank = rank  # type: ignore[assignment]
+    data = {n: [(g, qa.retriever.signals(g.question)) for g in load_gold(Path(f"eval/{n}.jsonl"))]
+            for n in SETS}
+    print("w | " + " | ".join(f"{n} R@1 / acc" for n in SETS))
+    for w in args.w:
+        w_now[0] = w
+        row = [score(qa, d, qa.retriever.params, qa.answerer.params) for d in data.values()]
+        print(f"{w} | " + " | ".join(f"{s['r1']:.3f} / {s['acc']:.3f}" for s in row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
