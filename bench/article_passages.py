@@ -49,7 +49,8 @@ def main() -> None:
     vecs = np.load(CACHE) if CACHE.exists() else None
     if vecs is None or len(vecs) != len(keys):
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        enc = qa.encoder.encode_passages([texts[i] for i in order])
+        enc = np.concatenate([qa.encoder.encode_passages([texts[i] for i in order[j:j + 16]])
+                              for j in range(0, len(order), 16)])  # small batches: bounded RAM
         vecs = np.zeros_like(enc)
         vecs[order] = enc
         np.save(CACHE, vecs)
@@ -58,8 +59,9 @@ def main() -> None:
     def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
         qv = qa.retriever.embed_query(sig.question)[2]
         cos = dict(zip(keys, (vecs @ qv).tolist(), strict=True))
+        floor = min(cos.values())  # front matter has no passage
         pool = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second, 20)
-        hits = sorted((replace(h, score=h.score + w_now[0] * cos[(h.doc_id, h.article)])
+        hits = sorted((replace(h, score=h.score + w_now[0] * cos.get((h.doc_id, h.article), floor))
                        for h in pool), key=lambda h: (-h.score, h.doc_id, h.article))
         return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(hits[:k]))
 

@@ -53,10 +53,13 @@ OUT_OF_SCOPE = [
     "今天天气怎么样",
     "住房公积金怎么提取",
     "《重庆市就业补助资金管理办法》第十二条怎么规定的",
+    # Far topics that share a word with some clause (财产, 处理) pass on similarity and
+    # wording; that 离婚 / 驾照 occur in no document does not tell them apart, as most
+    # citizens' words occur in none either.
     pytest.param("离婚财产怎么分", marks=pytest.mark.xfail(
-        strict=True, reason="issue 10: refusal is still decided by topic lists")),
+        strict=True, reason="issue 10: a far topic sharing a word with a clause passes")),
     pytest.param("驾照扣分怎么处理", marks=pytest.mark.xfail(
-        strict=True, reason="issue 10: refusal is still decided by topic lists")),
+        strict=True, reason="issue 10: a far topic sharing a word with a clause passes")),
 ]
 
 
