@@ -108,10 +108,13 @@ class PolicyIndex:
         return [(self.chunks[r], float(s)) for s, r in zip(scores[0], rows[0], strict=True)
                 if r >= 0]
 
-    def lexical_scores(self, tokens: Sequence[str]) -> dict[str, float]:
-        """BM25 score per chunk id, only the chunks that match at all."""
+    def lexical_scores(self, tokens: Sequence[str], k: int | None = None) -> dict[str, float]:
+        """BM25 score per chunk id, only the chunks that match at all (the ``k`` best)."""
         s = self.bm25.scores(tokens)
-        return {self.chunks[i].id: float(s[i]) for i in np.flatnonzero(s)}
+        rows = np.flatnonzero(s)
+        if k is not None and len(rows) > k:
+            rows = rows[np.argpartition(-s[rows], k - 1)[:k]]
+        return {self.chunks[i].id: float(s[i]) for i in rows}
 
     # ---- persistence -------------------------------------------------------
 

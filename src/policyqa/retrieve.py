@@ -8,6 +8,7 @@ sentence; a second supporting sentence breaks ties).
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 from collections import OrderedDict
@@ -30,6 +31,9 @@ class RetrievalParams:
     w_lexical: float = 0.06  # weight of max-normalised BM25 against cosine (dev-tuned, 18 docs)
     w_second: float = 0.0  # share of the second-best sentence in an article's score
     dense_k: int = 200  # dense candidates (all chunks for small corpora)
+    # lexical candidates: the best BM25 matches (character bigrams match hundreds of
+    # sentences a question; those below the best 200 never reach the top articles)
+    lexical_k: int = 200
     expand_dense: bool = True  # embed the thesaurus-expanded question (else the plain one)
     # A long question (a story, then what is asked) is also embedded on its asking part;
     # a chunk's cosine is then (1 - w) * whole + w * asking part.
@@ -96,21 +100,27 @@ def aggregate(fused: Mapping[str, tuple[float, float, float]], w_second: float,
               k: int | None = None) -> list[ArticleHit]:
     """Group sentence hits by article; article score = best + w_second * (second - best).
     Only the ``k`` best articles are built in full (every question fuses hundreds of
-    sentences; the rest are never looked at)."""
+    sentences; the rest are never looked at): an article's sentences are sorted only
+    once it is among them."""
     groups: dict[tuple[str, int], list[tuple[str, int, float, float, float]]] = {}
     for cid, (d, lx, s) in fused.items():
         doc, art, sent = parse_chunk_id(cid)
         groups.setdefault((doc, art), []).append((cid, sent, d, lx, s))
     scored = []
     for key, sents in groups.items():
-        sents.sort(key=lambda x: x[4], reverse=True)
-        best = sents[0][4]
-        second = sents[1][4] if len(sents) > 1 else best
-        scored.append((best + w_second * (second - best), key, sents))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    return [ArticleHit(doc, art, score, tuple(SentenceHit(cid, doc, art, sent, d, lx, s)
-                                              for cid, sent, d, lx, s in sents))
-            for score, (doc, art), sents in scored[:k]]
+        best = max(x[4] for x in sents)
+        if w_second and len(sents) > 1:
+            second = heapq.nlargest(2, (x[4] for x in sents))[1]
+            best += w_second * (second - best)
+        scored.append((best, key))
+    top = heapq.nsmallest(k, scored, key=lambda x: (-x[0], x[1])) if k is not None else sorted(
+        scored, key=lambda x: (-x[0], x[1]))
+    out = []
+    for score, (doc, art) in top:
+        sents = sorted(groups[(doc, art)], key=lambda x: x[4], reverse=True)
+        out.append(ArticleHit(doc, art, score, tuple(SentenceHit(cid, doc, art, sent, d, lx, s)
+                                                     for cid, sent, d, lx, s in sents)))
+    return out
 
 
 def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
@@ -186,7 +196,8 @@ class Retriever:
             lo, flo = min(dense.values(), default=0.0), min(focus.values(), default=0.0)
             dense = {cid: (1 - w) * dense.get(cid, lo) + w * focus.get(cid, flo)
                      for cid in set(dense) | set(focus)}
-        lexical = self.index.lexical_scores(self.tokenizer.tokenize(expanded))
+        lexical = self.index.lexical_scores(self.tokenizer.tokenize(expanded),
+                                            self.params.lexical_k)
         return Signals(question, norm, expanded, dense, lexical)
 
     def search(self, question: str, k: int = 5) -> Retrieval:
