@@ -25,6 +25,8 @@ def _kinds(q: str) -> set[str]:
     ("要赔几倍", {"multiple"}),
     ("报销比例是多少", {"ratio"}),
     ("试用期最长多久", {"span"}),
+    ("年假最长有几天", {"span_days"}),  # the narrower kind replaces the one it narrows
+    ("失业金能领几个月", {"span_months"}),
     ("男职工几岁退休", {"age"}),
     ("什么时候开始施行", {"date"}),
     ("测试补助怎么申请", set()),
@@ -39,6 +41,9 @@ def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     ("ratio", "按照60%的比例列支", True),
     ("span", "月计薪天数为21.75天", True),
     ("span", "最长不超过二十四个月", True),
+    ("span_days", "已满20年的，年休假15天", True),
+    ("span_days", "累计工作满1年不满10年的职工，请病假累计2个月以上的", False),
+    ("span_months", "领取失业保险金的期限最长为24个月", True),
     ("amount", "补助标准为每人每次一百元", True),
     ("amount", "按规定给予测试补助", False),
     ("age", "年满十六周岁", True),

@@ -67,7 +67,11 @@ class Lexicon:
         self._place_forms = sorted(self.place_of, key=len, reverse=True)
 
     def figures_asked(self, norm_question: str) -> list[FigureKind]:
-        return [k for k in self.figures if k.asked and k.asked.search(norm_question)]
+        """The kinds of figure a question asks for; a narrower kind (span_days: 几天)
+        replaces the one it narrows (span: 多久) when both are asked (最长几天)."""
+        asked = [k for k in self.figures if k.asked and k.asked.search(norm_question)]
+        names = {k.name for k in asked}
+        return [k for k in asked if not any(n.startswith(k.name + "_") for n in names)]
 
     def defers(self, norm_text: str) -> bool:
         """Whether the text hands a figure to someone else (按照国家规定 / 由…确定)."""
