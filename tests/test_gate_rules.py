@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from policyqa import gate
+from policyqa import messages as msg
 from policyqa.docnames import DocumentNames
 from policyqa.ingest.model import Policy
 from policyqa.lexicon import Lexicon
@@ -158,6 +159,9 @@ def test_rule_names_topics_keeps_clauses_naming_the_topic() -> None:
     assert [h.article for h in gate.names_topics(case, _ctx()).hits] == [1]  # type: ignore[union-attr]
     out = gate.names_topics(_case("工伤停工怎么办", _hit("law", 2, .9)), _ctx())
     assert isinstance(out, gate.Refusal) and out.reason == "topic"
+    assert out.text == msg.REFUSE_DEFAULT  # other clauses name 工伤: not "no document covers"
+    out = gate.names_topics(_case("住房公积金怎么提取", _hit("law", 2, .9)), _ctx())
+    assert isinstance(out, gate.Refusal) and "住房公积金" in out.text  # none names it
 
 
 def test_rule_in_jurisdiction() -> None:

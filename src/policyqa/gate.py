@@ -54,6 +54,7 @@ class GateParams:
     # the clause that says who fixes the figure is kept as the more useful answer.
     answer_deferred: bool = True
     local_margin: float = 0.03  # a document of the place asked about may outrank one this close
+    topic_pool: int = 4  # how many of the best clauses may answer a question naming a topic
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,15 @@ def held_document(case: Case, ctx: Context) -> Case | Refusal:
 
 
 def names_topics(case: Case, ctx: Context) -> Case | Refusal:
-    """Of the three best clauses, those that name every HR topic the question names."""
+    """Of the best clauses, those that name every HR topic the question names."""
     text = ctx.clauses.text
-    keep = tuple(h for h in case.hits[:3] if all(
+    keep = tuple(h for h in case.hits[:ctx.params.topic_pool] if all(
         ctx.lexicon.covers(t, text.get((h.doc_id, h.article), "")) for t in case.topics))
     if keep:
         return replace(case, hits=keep)
+    # "No document covers 双倍工资" only when none does; else the best ones just don't say it
+    if any(all(ctx.lexicon.covers(t, x) for t in case.topics) for x in text.values()):
+        return Refusal("topic", msg.REFUSE_DEFAULT)
     return Refusal("topic", msg.REFUSE_TOPIC.format(topic=_topic_word(case.topics, case.q)))
 
 
