@@ -108,6 +108,8 @@ class Drafter:
                 t.format(h=a.heading, c=c) for t in HEADING[not LEAD_VERB.match(a.heading)]]
         for s in body:
             for kind, _, rx, forms in FRAMES:
+                if s.item and kind in LAW_KINDS:  # an item (（七）…) is a case of its lead-in
+                    continue
                 for m in list(rx.finditer(s.text))[:2]:
                     everyday, plain = (self._slots(kind, m, s.text, x) for x in (False, True))
                     if everyday and plain:

@@ -20,7 +20,7 @@ START = r"(?:^|(?<=[,，;；:：]))"
 # (用人单位按照… is not 经济补偿按…).
 ACTOR = re.compile("(?:单位|部门|机构|机关|政府|企业|公司|劳动者|职工|人员|个人)$")
 # Slots no citizen would type: pointers to a list or another clause, a bare time limit.
-BAD_SLOT = re.compile(r"下列|以下|其他|本条|本法|规定|^\d|^[自在于按依]")
+BAD_SLOT = re.compile(r"下列|以下|其他|本条|本法|规定|不得|应当|^\d|^[自在于按依]")
 FRAMES: tuple[tuple[str, int, re.Pattern[str], tuple[str, ...]], ...] = (  # kind, rank, form
     ("grant", 0, re.compile(rf"(?:对(?P<x>{PIECE}+?)的(?P<y>{PIECE}{{0,10}}?)[,，]?)?"
                             rf"{PIECE}*?(?:给予|予以)"
@@ -89,7 +89,7 @@ LEAD_VERB = re.compile(r"^(?:大力|进一步|全面)?(?:支持|鼓励|加强|�
 DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 PAREN = re.compile(r"[（(][^（）()]*[）)]")
 FILLER = re.compile(r"^向[^，,]*?(?:部门|机构|机关|单位|劳动者|职工)(?=[\u4e00-\u9fff]{2})|"
-                     r"自[^，,]*?起|"
+                     r"自[^，,]*?起|^(?:但是|但|并且|同时|其中|或者)|"
                      r"按照有关规定|按规定|依法|符合条件的|相应|进一步|大力|持续|充分|积极|切实|"
                      r"我市|我省|本市|本省|全市|全省|等(?:青年|人员|人才|单位|企业)$|^(?:对|保证|确保)")
 LIST_ETC = re.compile(r"(?:、[^、]{1,10}?)+等")  # A、B、C等X -> A等X
