@@ -33,6 +33,7 @@ from policyqa.faq.wording import (
     RANK,
     SEP,
     TITLE,
+    USES_Y,
     content_bigrams,
     gist,
     last_term,
@@ -138,6 +139,7 @@ class Drafter:
             y = gist(g.get("y") or "", plain, n) or (gist(pieces[-1], plain) if pieces else "")
             x = gist(g["x"], plain)
             needs_subject = kind in ("forbid", "entitled", "enjoy", "duty", "pay")
+            y = y if kind in USES_Y else ""
             if BAD_SLOT.search(x) or BAD_SLOT.search(y) or (kind == "calc" and ACTOR.search(y)):
                 return None
             return {"y": y, "x": x} if x and (y or not needs_subject) else None

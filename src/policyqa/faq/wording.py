@@ -82,6 +82,7 @@ META = (  # the front matter answers what the document is: 文号, date, issuers
     ("《{t}》是什么时候印发的？", "{t}的成文日期是哪天？", "请问这个文件是哪天发的？"),
     ("《{t}》是哪些部门发的？", "{t}的发文机关有哪些？", "请问这个文件是谁发的？"))
 RANK = {kind: rank for kind, rank, _, _ in FRAMES} | {"heading": 2, "meta": 0}
+USES_Y = frozenset(kind for kind, _, _, forms in FRAMES if any("{y}" in f for f in forms))
 LAW_KINDS = frozenset({"calc", "cases", "needs", "deadline", "forbid", "entitled", "enjoy", "duty",
                        "isdef", "conditions", "pay"})
 LEAD_VERB = re.compile(r"^(?:大力|进一步|全面)?(?:支持|鼓励|加强|促进|推动|推进|推行|完善|强化|"
