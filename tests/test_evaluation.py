@@ -32,7 +32,7 @@ def _row(qid: str, answerable: bool, status: str, cited: list[tuple[str, int]],
         "ranked": [{"doc_id": d, "doc_no": d, "article": a} for d, a in cited],
         "hit_rank": hit_rank,
         "expected": [{"doc_id": d, "article": a} for d, a in expected],
-        "features": {"dense": 0.9},
+        "features": {"dense": 0.9}, "not_fixed": False,
     }
 
 
@@ -45,7 +45,7 @@ ROWS = [
     _row("r5", True, "answered", [(DOC_NO, 2), (DOC_NO, 4)], [(DOC_NO, 4), (DOC_NO, 2)], 2),
     # unanswerable
     _row("u1", False, "refused", [], [], None),
-    _row("u2", False, "answered", [(DOC_NO, 1)], [], None),
+    {**_row("u2", False, "answered", [(DOC_NO, 1)], [], None), "not_fixed": True},
     _row("u3", False, "refused", [], [], None),
 ]
 LATENCIES = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
@@ -60,6 +60,7 @@ def test_summarize_hand_computed() -> None:
     assert rep["mrr"] == 0.4667  # (1 + 1/2 + 1/3 + 0 + 1/2) / 5 = 2.3333 / 5
     assert rep["answer_accuracy"] == 0.4  # r1 and r5 (any expected article counts)
     assert rep["refusal_recall"] == 0.6667  # u1 and u3 of 3
+    assert rep["refused_or_not_fixed"] == 1.0  # u2 answered with the figure-not-fixed note
     assert rep["false_refusal_rate"] == 0.4  # r3 and r4 of 5
     assert rep["quote_exact_rate"] == 0.8  # 4 of 5
     assert rep["latency_ms_p50"] == 45.0

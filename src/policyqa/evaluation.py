@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from policyqa import messages as msg
 from policyqa.errors import PolicyQAError
 from policyqa.service import PolicyQA
 from policyqa.text import doc_no_key
 
 RANKED_K = 5
 PER_QUESTION_KEYS = ("id", "question", "kind", "answerable", "expected", "status", "reason",
-                     "citations", "ranked", "hit_rank")
+                     "citations", "ranked", "hit_rank", "not_fixed")
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ def evaluate(qa: PolicyQA, gold: Iterable[GoldQuestion], sources: dict[str, str]
                        for d, a in ranked], "hit_rank": hit_rank,
             "expected": [{"doc_id": d, "article": a} for d, a in sorted(expected)],
             "features": {k: round(v, 4) for k, v in ans.features.items()},
+            # answered with the note that the document leaves the figure to someone else
+            "not_fixed": msg.AMOUNT_NOT_FIXED in ans.notes,
         })
         if progress:
             progress(i + 1)
@@ -122,6 +125,10 @@ def summarize(rows: list[dict[str, Any]], lat: list[float], n_quotes: int, n_exa
         "mrr": round(sum(1 / k for k in ranks if k) / len(ans), 4) if ans else 0.0,
         "answer_accuracy": share([cites_expected(r) for r in ans]),
         "refusal_recall": share([r["status"] == "refused" for r in una]),
+        # what the issue also accepts for a figure no document states: refused, or
+        # answered by a clause that defers it, with the note that the figure is not fixed
+        "refused_or_not_fixed": share([r["status"] == "refused" or bool(r.get("not_fixed"))
+                                       for r in una]),
         "false_refusal_rate": share([r["status"] == "refused" for r in ans]),
         "quote_exact_rate": round(n_exact / n_quotes, 4) if n_quotes else 1.0,
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 2) if lat else 0.0,
@@ -168,6 +175,7 @@ METRIC_ROWS = [
     ("n", "questions"), ("n_answerable", "answerable"), ("n_unanswerable", "unanswerable"),
     ("recall_at_1", "Recall@1"), ("recall_at_3", "Recall@3"), ("mrr", "MRR"),
     ("answer_accuracy", "answer accuracy"), ("refusal_recall", "refusal recall"),
+    ("refused_or_not_fixed", "refused or figure not fixed"),
     ("false_refusal_rate", "false refusal rate"), ("quote_exact_rate", "quote exact rate"),
     ("latency_ms_p50", "latency p50 (ms)"), ("latency_ms_p95", "latency p95 (ms)"),
 ]
