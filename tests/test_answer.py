@@ -206,3 +206,16 @@ def test_a_question_about_the_old_version_shows_it_after_the_current_one(qa: Pol
     assert ans.text.index(f"“{shown[0].quote}”") > ans.text.index(f"“{ans.citations[0].quote}”")
     plain = qa.ask(f"{name}是怎么规定的")
     assert all(c.doc_id != old[0].doc_id for c in plain.citations)
+
+
+@pytest.mark.parametrize(("doc_id", "question", "article"), [
+    ("labor-contract-law-2012", "劳动合同法第四十七条怎么规定的", 47),  # 第八十七条 cites it
+    ("work-injury-reg-2010", "工伤保险条例第17条说了什么", 17),
+    ("yrsg-2025-23", "13条措施第十条是什么内容", 10),
+])
+def test_a_named_article_answers(qa: PolicyQA, doc_id: str, question: str, article: int) -> None:
+    if doc_id not in qa.index.policies:
+        pytest.skip(f"{doc_id} is not in this corpus")
+    ans = qa.ask(question)
+    assert ans.status == "answered"
+    assert (ans.citations[0].doc_id, ans.citations[0].article) == (doc_id, article)

@@ -230,3 +230,21 @@ def test_rule_old_version_too() -> None:
     assert gate.old_version_too(_case("旧法对工伤停工怎么规定", _hit("law", 1, .9)), ctx).old
     assert gate.old_version_too(_case("工伤停工怎么规定", _hit("law", 1, .9)), ctx).old is None
     assert gate.old_version_too(_case("旧的怎么规定", _hit("city", 1, .9)), ctx).old is None
+
+
+def test_rule_named_article_first() -> None:
+    """某某测试法第二条: that article answers, not another that cites it; all its sentences
+    are the evidence. A number without a held document's name, or two candidates, changes
+    nothing."""
+    base = _ctx()
+    clauses = gate.Clauses(**{**base.clauses.__dict__,
+                              "sentences": lambda doc, art: [TEXTS.get((doc, art), "")]})
+    ctx = gate.Context(clauses, LEX, base.params, base.words)
+    case = _case("某某测试法第二条怎么规定的", _hit("law", 1, .95), _hit("city", 1, .9))
+    out = gate.named_article_first(case, ctx)
+    assert [(h.doc_id, h.article) for h in out.hits] == [("law", 2), ("law", 1), ("city", 1)]
+    assert [s.sentence for s in out.hits[0].sentences] == [1]
+    assert gate.named_article_first(_case("第二条怎么规定的", _hit("law", 1, .9)), ctx).hits[0] \
+        .article == 1
+    assert gate.named_article_first(_case("某某测试法第九条", _hit("law", 1, .9)), ctx).hits[0] \
+        .article == 1  # no such article: unchanged

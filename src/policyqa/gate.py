@@ -35,6 +35,7 @@ _DEFERRABLE = ("amount", "ratio", "multiple")
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
 # A question about an earlier version of a document (旧法 / 原来的… / 修订前 / 1996年的…).
 _OLD_Q = re.compile(r"旧|原来|原先|老版|以前|过去|修订前|修改前|之前的|废止")
+_ARTICLE = re.compile(r"第([0-9]{1,3}|[一二两三四五六七八九十百零〇]{1,6})条")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 GENERIC_BIGRAMS = frozenset(
     "企业 政策 规定 补贴 我们 你们 可以 什么 怎么 如何 有没 没有 请问 能不 不能 需要 哪些 是否 "
@@ -206,6 +207,23 @@ def named_first(case: Case, ctx: Context) -> Case:
     return _first(case, lambda h: h.doc_id in named) if named else case
 
 
+def named_article_first(case: Case, ctx: Context) -> Case:
+    """劳动合同法第四十七条怎么规定的: a question naming a held document and one of its
+    articles is answered by that article, not by another that cites it (第八十七条 …依照本法
+    第四十七条…). The article stands first, all its sentences as the clause's evidence."""
+    named = ctx.clauses.names.named_in(case.q)
+    numbers = sorted(n for n in (cn_to_int(m) for m in _ARTICLE.findall(case.q)) if n)
+    wanted = [(d, n) for d in sorted(named) for n in numbers if (d, n) in ctx.clauses.text]
+    if len(wanted) != 1:
+        return case
+    doc, art = wanted[0]
+    top = max((h.score for h in case.hits), default=1.0)
+    sents = tuple(SentenceHit(f"{doc}/a{art}/s{i}", doc, art, i, 1.0, 1.0, top)
+                  for i in range(1, len(ctx.clauses.sentences(doc, art)) + 1))
+    hit = ArticleHit(doc, art, top, sents)
+    return replace(case, hits=(hit, *(h for h in case.hits if (h.doc_id, h.article) != wanted[0])))
+
+
 def in_force_first(case: Case, ctx: Context) -> Case:
     """Articles of superseded documents after all others: an old version is never the
     first citation while one in force ranks at all (its articles stay readable)."""
@@ -279,7 +297,7 @@ def _first(case: Case, wanted: Callable[[ArticleHit], bool]) -> Case:
 
 # The chat's gate, in order: the ranking every answer and refusal reports, then the checks;
 # the clause rules are those that judge one clause alone (the 问答库 drafter's).
-RANKING: tuple[Rule, ...] = (named_first, in_force_first)
+RANKING: tuple[Rule, ...] = (named_first, in_force_first, named_article_first)
 CHECKS: tuple[Rule, ...] = (
     any_match, held_document, names_topics, figure_first, local_first, in_jurisdiction,
     states_specifics, states_figure, confident, national_too, old_version_too)
