@@ -109,7 +109,7 @@ def test_an_item_is_quoted_after_its_lead_in() -> None:
     assert _lead_in(law.article(4), 1) == 0
 
 
-# ---- each gate rule alone, on invented clauses (gate.py) ------------------------------------
+# ---- each gate rule alone, on invented clauses (policyqa.gate) -----------------------------
 
 
 # Invented: a national 测试法 (art 1 names 工伤, states 二倍; art 2 defers the sum), a 某市

@@ -63,7 +63,7 @@ class Answer:
     reason: str = ""  # why refused: no_match / topic / place / low_confidence
     notes: tuple[str, ...] = field(default=())
     features: dict[str, float] = field(default_factory=dict)
-    rule: str = ""  # the gate rule that refused (gate.py), for officers' 命中测试
+    rule: str = ""  # the gate rule that refused (policyqa.gate), for officers' 命中测试
 
 
 class Answerer:
