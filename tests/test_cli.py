@@ -19,10 +19,11 @@ from policyqa.settings import Settings
 
 GOLD = REPO_ROOT / "tests" / "fixtures" / "gold_small.jsonl"
 REPORT_KEYS = {"n", "n_answerable", "n_unanswerable", "recall_at_1", "recall_at_3", "mrr",
-               "answer_accuracy", "refusal_recall", "false_refusal_rate", "quote_exact_rate",
+               "answer_accuracy", "refusal_recall", "refused_or_not_fixed", "false_refusal_rate",
+               "quote_exact_rate",
                "latency_ms_p50", "latency_ms_p95", "by_kind", "by_document", "per_question"}
 PER_QUESTION_KEYS = {"id", "question", "kind", "answerable", "expected", "status", "reason",
-                     "citations", "ranked", "hit_rank"}
+                     "citations", "ranked", "hit_rank", "not_fixed"}
 
 
 def _run(args: list[str], corpus: Path, index: Path, model: Path) -> Result:
