@@ -100,13 +100,25 @@ def test_asking_part_of_a_long_question() -> None:
 
 def test_an_item_is_quoted_after_its_lead_in() -> None:
     from conftest import INVENTED_DIR
-    from policyqa.answer import _lead_in
+    from policyqa.answer import _items_of, _lead_in
     from policyqa.ingest.corpus import SourceFile, load_policy
 
     law = load_policy(SourceFile("law", INVENTED_DIR / "law.md", ""))
     art = law.article(3)  # 有下列情形之一的…：（一）…（二）…
     assert [_lead_in(art, s.index) for s in art.sentences] == [0, 1, 1]
     assert _lead_in(law.article(4), 1) == 0
+    assert _items_of(art, 1) == [2, 3] and _items_of(art, 2) == []  # and a lead-in its items
+
+
+@pytest.mark.parametrize(("sentence", "catch_all"), [
+    ("（七）法律、行政法规规定应当认定为工伤的其他情形。", True),
+    ("（十一）法律、行政法规规定的其他情形。", True),
+    ("（一）在工作时间和工作场所内，因工作原因受到事故伤害的；", False),
+    ("其他情形由国务院规定。", False),
+])
+def test_a_catch_all_item_is_known(sentence: str, catch_all: bool) -> None:
+    from policyqa.answer import _CATCH_ALL
+    assert bool(_CATCH_ALL.search(sentence)) is catch_all
 
 
 # ---- each gate rule alone, on invented clauses (policyqa.gate) -----------------------------

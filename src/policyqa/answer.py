@@ -9,6 +9,7 @@ the note when the clause leaves a figure to someone else. Thresholds are calibra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -24,6 +25,8 @@ from policyqa.retrieve import ArticleHit, Retrieval
 from policyqa.text import normalize
 
 __all__ = ["Answer", "Answerer", "Citation", "GateParams"]
+_CATCH_ALL = re.compile(r"^[（(][一二三四五六七八九十]+[）)](?:法律|法规|法律、行政法规|国家)"
+                        r"[^，,。]*(?:规定|认定)[^，,。]*其他[^，,。]{0,6}[。；;]?$")
 Status = Literal["answered", "refused"]
 
 
@@ -106,6 +109,8 @@ class Answerer:
                 if not (len(art.sentences) > 1 and s.sentence == 1 and art.heading
                         and art.sentence(1).text.rstrip("。；;") == art.heading)]
         pool = body or list(hit.sentences)
+        # a catch-all item (（七）法律、行政法规规定的其他情形) answers nothing by itself
+        pool = sorted(pool, key=lambda x: bool(_CATCH_ALL.search(art.sentence(x.sentence).text)))
         if case.figure == "stated":
             pool = sorted(pool, key=lambda s: (pool.index(s) >= 2 or not any(
                 k.stated.search(normalize(art.sentence(s.sentence).text)) for k in case.kinds),
@@ -117,6 +122,13 @@ class Answerer:
         for i in chosen:
             lead = _lead_in(art, i)
             out += [x for x in (lead, i) if x and x not in out]
+        room = self.params.max_quotes - len(out)
+        for i in list(out):  # a lead-in quoted alone (…情形之一的：) gets its best items
+            items = set(_items_of(art, i))
+            if items and not items & set(out) and room > 0:
+                best_items = [x.sentence for x in hit.sentences if x.sentence in items][:room]
+                out[out.index(i) + 1:out.index(i) + 1] = sorted(best_items)
+                room -= len(best_items)
         return best.sentence, out[: self.params.max_quotes]
 
     def _compose(self, r: Retrieval, case: Case, ranked: tuple[tuple[str, int], ...]
@@ -167,6 +179,16 @@ def _lead_in(art: Article, index: int) -> int:
     return leads[-1] if leads else 0
 
 
+def _items_of(art: Article, index: int) -> list[int]:
+    """The items a lead-in sentence (有下列情形之一的，…：) introduces: the item sentences of
+    its 款 after it; [] for any other sentence."""
+    s = art.sentence(index)
+    if s.item or not s.text.rstrip().endswith((":", "：")):
+        return []
+    return [x.index for x in art.sentences
+            if x.paragraph == s.paragraph and x.item and x.index > index]
+
+
 def _clauses(index: PolicyIndex, lexicon: Lexicon) -> gate.Clauses:
     """What the gate reads of an index, once: each document's jurisdiction (its own field,
     else what its title, 文号 and issuers name; national: none), the superseded ones, and
@@ -177,8 +199,10 @@ def _clauses(index: PolicyIndex, lexicon: Lexicon) -> gate.Clauses:
         parts.setdefault((c.doc_id, c.article), []).append(c.text)
 
     def evidence(hit: ArticleHit) -> str:  # what the clause says in answer: its 2 best
-        art = policies[hit.doc_id].article(hit.article)
-        return normalize("".join(art.sentence(s.sentence).text for s in hit.sentences[:2]))
+        art = policies[hit.doc_id].article(hit.article)  # (a lead-in: with its items)
+        best = [s.sentence for s in hit.sentences[:2]]
+        said = [*best, *(i for b in best for i in _items_of(art, b) if i not in best)]
+        return normalize("".join(art.sentence(i).text for i in said))
 
     return gate.Clauses(
         jurisdiction={p.doc_id: lexicon.jurisdictions(normalize(
