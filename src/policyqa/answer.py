@@ -111,10 +111,10 @@ class Answerer:
         pool = body or list(hit.sentences)
         # a catch-all item (（七）法律、行政法规规定的其他情形) answers nothing by itself
         pool = sorted(pool, key=lambda x: bool(_CATCH_ALL.search(art.sentence(x.sentence).text)))
-        if case.figure == "stated":
-            pool = sorted(pool, key=lambda s: (pool.index(s) >= 2 or not any(
-                k.stated.search(normalize(art.sentence(s.sentence).text)) for k in case.kinds),
-                pool.index(s)))
+        if case.figure == "stated":  # of the two best, the one stating the figure leads
+            top = [s for s in pool[:2] if any(
+                k.stated.search(normalize(art.sentence(s.sentence).text)) for k in case.kinds)]
+            pool = top + [s for s in pool if s not in top]
         best = pool[0]
         margin = self.params.quote_margin
         chosen = [best.sentence] + [s.sentence for s in pool[1:] if s.score >= best.score - margin]

@@ -35,10 +35,6 @@ class RetrievalParams:
     # sentences a question; those below the best 200 never reach the top articles)
     lexical_k: int = 200
     expand_dense: bool = True  # embed the thesaurus-expanded question (else the plain one)
-    # A long question (a story, then what is asked) is also embedded on its asking part;
-    # a chunk's cosine is then (1 - w) * whole + w * asking part.
-    focus_weight: float = 0.0  # measured on dev: 0.3 and 0.6 changed nothing; off
-    focus_min_chars: int = 40
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,9 @@ _CLAUSE_END = re.compile(r"(?<=[。！？!?；;])")
 
 def asking_part(norm: str, min_chars: int) -> str:
     """The part of a long question that asks (its last sentences with a question word):
-    in 我在重庆干了3年…上个月公司说经营困难…我能领失业金吗 the legal issue is at the end."""
+    in 我在重庆干了3年…上个月公司说经营困难…我能领失业金吗 the legal issue is at the end.
+    Not used in serving: retrieving on it (alone, max or average with the whole question)
+    did not beat the whole question (bench/situational.py)."""
     if len(norm) < min_chars:
         return ""
     parts = [p for p in _CLAUSE_END.split(norm) if p.strip()]
@@ -188,14 +186,6 @@ class Retriever:
     def signals(self, question: str) -> Signals:
         norm, expanded, qvec = self.embed_query(question)
         dense = {c.id: s for c, s in self.index.dense_search(qvec, self.params.dense_k)}
-        part = asking_part(norm, self.params.focus_min_chars)
-        if part and self.params.focus_weight > 0:
-            fvec = self._embed(self.thesaurus.expand(part) if self.params.expand_dense else part)
-            w = self.params.focus_weight
-            focus = {c.id: s for c, s in self.index.dense_search(fvec, self.params.dense_k)}
-            lo, flo = min(dense.values(), default=0.0), min(focus.values(), default=0.0)
-            dense = {cid: (1 - w) * dense.get(cid, lo) + w * focus.get(cid, flo)
-                     for cid in set(dense) | set(focus)}
         lexical = self.index.lexical_scores(self.tokenizer.tokenize(expanded),
                                             self.params.lexical_k)
         return Signals(question, norm, expanded, dense, lexical)
