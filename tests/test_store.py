@@ -6,6 +6,7 @@ the session's private server), so tests are independent and order-free.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -14,28 +15,32 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, select, text
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
 
+import policyqa.store
 from pg import create_database, drop_database, pg_url  # noqa: F401  (pg_url: fixture)
 from policyqa.errors import ConfigError, NotFound
 from policyqa.settings import Settings
 from policyqa.store import (
-    LATEST,
     InvalidRating,
     Store,
     current_version,
     default_database_url,
+    latest,
     make_engine,
     migrate,
 )
-from policyqa.store.migrations import schema_version
 from policyqa.store.models import Base, HandoffTicket
 
 CITES = [{"doc_no": "渝人社规〔2025〕23号", "doc_title": "重庆市推动技能强企工作13条措施",
           "article": 3, "label": "第三条", "heading": "支持企业自主评价",
           "quote": "对……给予每人1000元补贴。", "url": "https://rlsbj.cq.gov.cn/x.html"}]
+LATEST = latest()
 NASTY = "<script>alert('补贴 😀')</script> & \"引号\" \\ 换行\n第二行 ✅ 𠀀"
 
 
@@ -83,22 +88,64 @@ def test_migrate_is_idempotent_and_recorded(engine: Engine) -> None:
     assert migrate(engine) == LATEST
     assert migrate(engine) == LATEST
     with engine.connect() as conn:
-        rows = conn.execute(select(schema_version)).all()
-    assert [r.version for r in rows] == list(range(1, LATEST + 1))
-    assert all(r.applied_at.tzinfo is not None for r in rows)
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    assert [r.version_num for r in rows] == [f"{LATEST:04d}"]
     assert current_version(engine) == LATEST
 
 
 def test_migrated_schema_matches_models(engine: Engine) -> None:
-    """The frozen migration steps and the ORM models must describe the same tables."""
+    """The frozen migration steps and the ORM models must describe the same tables:
+    Alembic's autogenerate finds nothing to add, drop or change."""
     migrate(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
     insp = inspect(engine)
-    assert set(insp.get_table_names()) == set(Base.metadata.tables)
     for name, table in Base.metadata.tables.items():
         cols = {c["name"]: c["nullable"] for c in insp.get_columns(name)}
         assert cols == {c.name: c.nullable for c in table.columns}, name
-        idx = {i["name"] for i in insp.get_indexes(name)}
-        assert {i.name for i in table.indexes} <= idx, name
+
+
+def _legacy_step(name: str) -> Any:
+    """A frozen pre-Alembic step (its function, from the revision file that keeps it)."""
+    folder = Path(policyqa.store.__file__).parent / "alembic" / "versions"
+    path = next(folder.glob(f"v{name}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"legacy_{name}", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_database_made_before_alembic_is_upgraded_and_keeps_its_rows(engine: Engine) -> None:
+    """A v2 database of the old hand-written migrator (schema_version table, an officer,
+    an open ticket) is stamped, then upgraded: the officer gets the reviewer role, the
+    ticket stays open, and the legacy bookkeeping table is gone."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        _legacy_step("0001")._v1(conn)
+        _legacy_step("0002")._v2(conn)
+        conn.execute(text("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                          "applied_at TIMESTAMP NOT NULL)"))
+        for v in (1, 2):
+            conn.execute(text("INSERT INTO schema_version VALUES (:v, :t)"),
+                         {"v": v, "t": now.replace(tzinfo=None)})
+        conn.execute(text("INSERT INTO officers (name, token_hash, created_at) "
+                          "VALUES ('wang', 'h', :t)"), {"t": now.replace(tzinfo=None)})
+        conn.execute(text("INSERT INTO chat_sessions VALUES ('s1', 'web', :t, :t)"),
+                     {"t": now.replace(tzinfo=None)})
+        conn.execute(text("INSERT INTO handoff_tickets (id, session_id, reason, status, "
+                          "transcript, created_at) VALUES ('HT-1', 's1', '', 'open', '[]', :t)"),
+                     {"t": now.replace(tzinfo=None)})
+    assert current_version(engine) == 2
+    assert migrate(engine) == LATEST
+    insp = inspect(engine)
+    assert "schema_version" not in insp.get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT role FROM officers")).scalar() == "reviewer"
+        assert conn.execute(text("SELECT status FROM handoff_tickets")).scalar() == "open"
+    with pytest.raises(Exception, match=r"(?i)check|constraint"), engine.begin() as conn:
+        conn.execute(text("UPDATE handoff_tickets SET status = 'lost'"))
 
 
 def test_concurrent_migrations_apply_each_step_once(db_url: str) -> None:
@@ -123,7 +170,8 @@ def test_concurrent_migrations_apply_each_step_once(db_url: str) -> None:
     assert not errors, errors
     assert results == [LATEST] * 4
     with engines[0].connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM schema_version")).scalar() == LATEST
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
+            (f"{LATEST:04d}",)]
     for e in engines:
         e.dispose()
 
@@ -152,7 +200,8 @@ def test_concurrent_migrations_from_separate_processes(db_url: str) -> None:
     assert [out.strip() for out, _ in outs] == [str(LATEST)] * 3
     eng = make_engine(db_url)
     with eng.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM schema_version")).scalar() == LATEST
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
+            (f"{LATEST:04d}",)]
     eng.dispose()
 
 

@@ -1,4 +1,5 @@
-"""Persistence of the citizen channel: sessions, turns, 好差评, 转人工 tickets.
+"""Persistence of the citizen channel and the officer desk: sessions, turns, 好差评,
+转人工 tickets, 回访, officers and the 问答库.
 
 SQLite file by default (embedded, zero set-up); PostgreSQL when
 ``POLICYQA_DATABASE_URL`` names one. ``Store.open(settings)`` connects and
@@ -7,23 +8,16 @@ migrates; everything else goes through :class:`Store`.
 
 from __future__ import annotations
 
-from policyqa.store.migrations import (
-    LATEST,
-    MIGRATIONS,
-    current_version,
-    default_database_url,
-    make_engine,
-    migrate,
-)
+from policyqa.store.engine import default_database_url, make_engine
+from policyqa.store.migrations import current_version, latest, migrate
 from policyqa.store.repo import InvalidRating, Store
 
 __all__ = [
-    "LATEST",
-    "MIGRATIONS",
     "InvalidRating",
     "Store",
     "current_version",
     "default_database_url",
+    "latest",
     "make_engine",
     "migrate",
 ]

@@ -1,6 +1,6 @@
 """ORM mapping of the current schema (what the code reads and writes).
 
-The tables are *created* by the versioned steps in ``migrations.py``, never from
+The tables are *created* by the versioned Alembic steps (``alembic/versions``), never from
 this metadata, so that an old database is upgraded step by step instead of being
 silently left behind; a test checks that the migrated schema matches this file.
 Column types are chosen to behave the same on SQLite and PostgreSQL.
@@ -8,13 +8,14 @@ Column types are chosen to behave the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -29,7 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("answered", "refused")
 SOURCES = ("faq", "policy", "none")
-TICKET_STATUSES = ("open", "closed")
+TICKET_STATUSES = ("open", "claimed", "answered", "closed")
+ROLES = ("editor", "reviewer", "admin")
 
 
 def utcnow() -> datetime:
@@ -123,12 +125,16 @@ class Feedback(Base):
 
 
 class HandoffTicket(Base):
-    """转人工: the transcript is a snapshot, so the officer sees what the citizen saw."""
+    """转人工: the transcript is a snapshot, so the officer sees what the citizen saw.
+
+    open → claimed (one officer) → answered (a reply was sent) → closed."""
 
     __tablename__ = "handoff_tickets"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'closed')", name="ck_handoff_status"),
+        CheckConstraint("status IN ('open', 'claimed', 'answered', 'closed')",
+                        name="ck_handoff_status"),
         Index("ix_handoff_session", "session_id"),
+        Index("ix_handoff_status_created", "status", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -138,16 +144,63 @@ class HandoffTicket(Base):
     status: Mapped[str] = mapped_column(String(16))
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class TicketReply(Base):
+    """An officer's answer to a 转人工 ticket; the citizen sees it by the ticket id."""
+
+    __tablename__ = "ticket_replies"
+    __table_args__ = (Index("ix_ticket_replies_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("handoff_tickets.id", ondelete="CASCADE"))
+    officer: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Followup(Base):
+    """差评 回访: one per answer rated 1-2, due 15 working days after the rating."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="ck_followups_status"),
+        Index("ix_followups_status_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("turns.id", ondelete="CASCADE"), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[date] = mapped_column(Date)
+    contacted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    outcome: Mapped[str] = mapped_column(Text)
+    fixed: Mapped[str] = mapped_column(Text)
+    officer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Officer(Base):
     """An officer of the 问答库; only a SHA-256 of the bearer token is kept."""
 
     __tablename__ = "officers"
+    __table_args__ = (
+        CheckConstraint("role IN ('editor', 'reviewer', 'admin')", name="ck_officers_role"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), server_default="reviewer")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -190,14 +243,8 @@ class FaqAudit(Base):
     entry_id: Mapped[str] = mapped_column(
         String(32), ForeignKey("faq_entries.id", ondelete="CASCADE"))
     officer: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), server_default="")
     action: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class SchemaVersion(Base):
-    __tablename__ = "schema_version"
-
-    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())

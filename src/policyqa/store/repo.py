@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from policyqa.errors import NotFound, PolicyQAError
 from policyqa.privacy import mask_pii
 from policyqa.settings import Settings
-from policyqa.store.migrations import SQLITE_BEGIN, default_database_url, make_engine, migrate
+from policyqa.store.engine import SQLITE_BEGIN, default_database_url, make_engine
+from policyqa.store.migrations import migrate
 from policyqa.store.models import (
     SOURCES,
     STATUSES,
