@@ -12,6 +12,7 @@ from conftest import warm
 from policyqa.cli import main
 from policyqa.faq.officers import authenticate
 from policyqa.faq.repo import FaqRepo
+from policyqa.roles import Actor
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
 from policyqa.store import Store
@@ -28,15 +29,18 @@ def test_officer_tokens_from_the_cli(settings: Settings, tmp_path: Path) -> None
         return run(list(args), settings.corpus_dir, settings.index_dir, tmp_path,
                    settings.model_dir)
 
-    r = cli("officer", "add", "li")
+    r = cli("officer", "add", "li", "--role", "reviewer")
     assert r.exit_code == 0, r.output
     token = r.stdout.strip()
     assert token.startswith("pqa_") and "not stored" in r.stderr
     store = Store.open(Settings(data_dir=tmp_path))
-    assert authenticate(store, token) == "li"
+    assert authenticate(store, token) == Actor("li", "reviewer")
+    assert cli("officer", "add", "zhao", "--role", "boss").exit_code == 2
+    assert cli("officer", "role", "li", "admin").exit_code == 0
+    assert authenticate(store, token).role == "admin"
     again = cli("officer", "add", "li")
     assert again.exit_code == 2 and again.stderr.startswith("错误 / error:")
-    assert "active" in cli("officer", "list").stdout
+    assert "admin\tactive" in cli("officer", "list").stdout
     assert cli("officer", "revoke", "li").exit_code == 0
     assert "revoked" in cli("officer", "list").stdout
     assert cli("officer", "revoke", "nobody").exit_code == 2
@@ -56,7 +60,7 @@ def test_index_rebuild_flags_changed_quotes_and_faq_round_trip(
         {"doc_id": policy.doc_id, "article": art.ordinal, "quote": quote}]}, officer="li",
         policies=qa.index.policies)
     repo.transition(e["id"], 1, "in_review", officer="li", policies=qa.index.policies)
-    repo.transition(e["id"], 2, "published", officer="li", policies=qa.index.policies)
+    repo.transition(e["id"], 2, "published", officer="wang", policies=qa.index.policies)
 
     out = tmp_path / "faq.json"
     r = run(["faq", "export", "--format", "json", "--out", str(out)], corpus_copy, index, data,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from conftest import DOC_ID
 from pg import create_database, drop_database
-from policyqa.errors import Conflict, NotFound
+from policyqa.errors import Conflict, Forbidden, NotFound
 from policyqa.faq.model import InvalidEntry
 from policyqa.faq.officers import (
     OfficerError,
@@ -28,9 +28,11 @@ from policyqa.faq.officers import (
     add_officer,
     authenticate,
     revoke_officer,
+    set_role,
 )
 from policyqa.faq.repo import FaqRepo
 from policyqa.ingest.model import Policy, Sentence
+from policyqa.roles import Actor
 from policyqa.service import PolicyQA
 from policyqa.store import Store
 from policyqa.store.models import Officer
@@ -85,6 +87,10 @@ def test_workflow_audit_and_illegal_moves(store: Store, policies: dict[str, Poli
     e = repo.edit(e["id"], 3, {"paraphrases": ["应届生补贴"]}, officer="zhao",
                   policies=policies)
     assert e["status"] == "in_review" and e["version"] == 4 and repo.servable() == []
+    # Four eyes: neither its creator nor its last editor may publish it.
+    for author in ("li", "zhao"):
+        with pytest.raises(Forbidden, match="四眼"):
+            repo.transition(e["id"], 4, "published", officer=author, policies=policies)
     e = repo.transition(e["id"], 4, "rejected", officer="wang", policies=policies)
     with pytest.raises(InvalidEntry):
         repo.transition(e["id"], 5, "published", officer="wang", policies=policies)
@@ -180,7 +186,7 @@ def test_stale_after_corpus_change(store: Store, policies: dict[str, Policy]) ->
     repo = FaqRepo(store)
     e = repo.create(fields(policies, "新招用毕业生补助"), officer="li", policies=policies)
     repo.transition(e["id"], 1, "in_review", officer="li", policies=policies)
-    e = repo.transition(e["id"], 2, "published", officer="li", policies=policies)
+    e = repo.transition(e["id"], 2, "published", officer="wang", policies=policies)
     assert repo.flag_stale(policies) == []
     # The same document with clause 10's second sentence amended (as a revision would).
     p, a = clause(policies, 10)
@@ -198,21 +204,21 @@ def test_stale_after_corpus_change(store: Store, policies: dict[str, Policy]) ->
     with pytest.raises(InvalidEntry):  # cannot republish unchanged quotes
         repo.transition(e["id"], got["version"], "in_review", officer="li",
                         policies=revised)
-        repo.transition(e["id"], got["version"] + 1, "published", officer="li",
+        repo.transition(e["id"], got["version"] + 1, "published", officer="wang",
                         policies=revised)
     # The officer reviews: quotes the amended text; the flag clears, and it can be served.
     fixed = repo.edit(e["id"], repo.get(e["id"])["version"], {"citations": [
         {"doc_id": p.doc_id, "article": 10, "quote": changed.sentence(2).text}]},
         officer="li", policies=revised)
     assert not fixed["stale"] and fixed["status"] == "in_review"
-    fixed = repo.transition(e["id"], fixed["version"], "published", officer="li",
+    fixed = repo.transition(e["id"], fixed["version"], "published", officer="wang",
                             policies=revised)
     assert [x["id"] for x in repo.servable()] == [e["id"]]
 
 
 def test_officer_tokens(store: Store) -> None:
     token = add_officer(store, "li")
-    assert authenticate(store, token) == "li"
+    assert authenticate(store, token) == Actor("li", "editor")  # the least role by default
     with store.reading() as s:
         row = s.scalars(select(Officer)).one()
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -226,7 +232,11 @@ def test_officer_tokens(store: Store) -> None:
     revoke_officer(store, "li")
     with pytest.raises(Unauthorized):
         authenticate(store, token)
-    new = add_officer(store, "li")  # re-issued after revocation
-    assert new != token and authenticate(store, new) == "li"
+    new = add_officer(store, "li", "reviewer")  # re-issued after revocation, new role
+    assert new != token and authenticate(store, new) == Actor("li", "reviewer")
+    set_role(store, "li", "admin")
+    assert authenticate(store, new).role == "admin"
+    with pytest.raises(OfficerError):
+        add_officer(store, "zhao", "boss")
     with pytest.raises(Unauthorized):
         authenticate(store, token)

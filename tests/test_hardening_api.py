@@ -114,8 +114,10 @@ def test_public_lists_show_only_approved_wording(env: tuple[TestClient, str]) ->
         "question": "扩岗补助找哪个部门申请？", "answer_text": "按规定申请。",
         "citations": [{"doc_id": "yrsg-2025-23", "article": 10,
                        "quote": "按规定给予一次性扩岗补助"}]}).json()
-    for to in ("in_review", "published"):
-        entry = c.post(f"{OFFICER}/faq/{entry['id']}/transition", headers=auth(token),
+    store = c.app.state.policyqa.chat.store  # type: ignore[attr-defined]
+    other = add_officer(store, "wang", "reviewer")
+    for to, who in (("in_review", token), ("published", other)):  # four eyes
+        entry = c.post(f"{OFFICER}/faq/{entry['id']}/transition", headers=auth(who),
                        json={"version": entry["version"], "to": to}).json()
     assert "扩岗补助找哪个部门申请？" in c.get("/api/v1/hot-questions?limit=20").json()["questions"]
 

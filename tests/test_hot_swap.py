@@ -59,14 +59,15 @@ def cited(srv: Server, question: str) -> set[str]:
     return {c["doc_id"] for c in ask(srv, question)["citations"]}
 
 
-def publish(srv: Server, token: str) -> str:
+def publish(srv: Server, token: str, reviewer: str) -> str:
+    """``token`` writes and submits the entry, ``reviewer`` publishes it (four eyes)."""
     status, e = call(srv, "POST", "/api/v1/officer/faq", {
         "question": FAQ_QUESTION, "answer_text": "是的。",
         "citations": [{"doc_id": "yrsg-2025-23", "article": 10, "quote": QUOTE}]}, token)
     assert status == 201, e
-    for to in ("in_review", "published"):
+    for to, who in (("in_review", token), ("published", reviewer)):
         status, e = call(srv, "POST", f"/api/v1/officer/faq/{e['id']}/transition",
-                         {"version": e["version"], "to": to}, token)
+                         {"version": e["version"], "to": to}, who)
         assert status == 200, e
     return str(e["id"])
 
@@ -77,12 +78,12 @@ def test_a_new_build_is_served_without_restart(settings: Settings, tmp_path: Pat
     s = settings.model_copy(update={"corpus_dir": corpus,
                                     "index_dir": warm(tmp_path / "index", settings.index_dir)})
     store = Store.open(Settings(data_dir=tmp_path / "data"))
-    token = add_officer(store, "li")
+    token, reviewer = add_officer(store, "li"), add_officer(store, "wang", "reviewer")
     store.close()
     with live_server(s, tmp_path, POLICYQA_RATE_LIMIT_PER_MINUTE="0",
                      POLICYQA_INDEX_POLL_S="0.5") as srv:
         assert "nested" not in cited(srv, NEW_QUESTION)
-        entry = publish(srv, token)
+        entry = publish(srv, token, reviewer)
         assert ask(srv, FAQ_QUESTION)["source"] == "faq"
         results: list[tuple[int, float]] = []
         stop = threading.Event()

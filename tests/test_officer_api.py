@@ -48,14 +48,24 @@ def env(request: pytest.FixtureRequest, settings: Settings, qa: PolicyQA,
     """A client and a valid officer token, per database."""
     if request.param == "sqlite":
         with make_client(settings, qa, data_dir=tmp_path_factory.mktemp("db")) as c:
-            yield c, add_officer(c.app.state.policyqa.chat.store, "li")  # type: ignore[attr-defined]
+            yield c, add_officer(c.app.state.policyqa.chat.store, "li",  # type: ignore[attr-defined]
+                                "reviewer")
         return
     server = request.getfixturevalue("pg_url")
     name = f"officer_{uuid.uuid4().hex[:8]}"
     url = create_database(server, name)
     with make_client(settings, qa, database_url=url) as c:
-        yield c, add_officer(c.app.state.policyqa.chat.store, "li")  # type: ignore[attr-defined]
+        yield c, add_officer(c.app.state.policyqa.chat.store, "li",  # type: ignore[attr-defined]
+                                "reviewer")
     drop_database(server, name)
+
+
+def reviewer(c: TestClient) -> str:
+    """A second officer, a reviewer, to publish what "li" wrote (four eyes)."""
+    state = c.app.state  # type: ignore[attr-defined]
+    if not hasattr(state, "reviewer_token"):
+        state.reviewer_token = add_officer(state.policyqa.chat.store, "rev2", "reviewer")
+    return str(state.reviewer_token)
 
 
 def officer_routes(c: TestClient) -> list[tuple[str, str]]:
@@ -86,7 +96,7 @@ def test_auth_matrix_on_every_officer_route(env: tuple[TestClient, str],
             assert r.headers.get("www-authenticate") == "Bearer"
         r = c.request(method, path, headers=auth(token), json={})
         assert r.status_code != 401, (method, path)
-    assert c.get(f"{OFFICER}/me", headers=auth(token)).json() == {"name": "li"}
+    assert c.get(f"{OFFICER}/me", headers=auth(token)).json() == {"name": "li", "role": "reviewer"}
     # public endpoints stay open
     assert c.get("/api/v1/hot-questions").status_code == 200
     assert token not in caplog.text and revoked not in caplog.text
@@ -111,8 +121,11 @@ def test_draft_from_clause_review_publish_serve(env: tuple[TestClient, str]) -> 
     assert bad.status_code == 422  # draft -> published skips review
     d = c.post(f"{OFFICER}/faq/{d['id']}/transition", json={"version": 1, "to": "in_review"},
                headers=auth(token)).json()
+    own = c.post(f"{OFFICER}/faq/{d['id']}/transition", json={"version": 2, "to": "published"},
+                 headers=auth(token))
+    assert own.status_code == 403 and "四眼" in own.json()["detail"]  # li drafted it
     d = c.post(f"{OFFICER}/faq/{d['id']}/transition", json={"version": 2, "to": "published"},
-               headers=auth(token)).json()
+               headers=auth(reviewer(c))).json()
     assert d["status"] == "published"
     served = chat(c, d["paraphrases"][0])
     assert served["source"] == "faq" and served["status"] == "answered"
@@ -142,9 +155,9 @@ def test_unrelated_question_is_not_taken_by_the_faq(env: tuple[TestClient, str])
         "question": "招应届毕业生的企业能领什么补助？", "paraphrases": ["招应届生有补贴吗"],
         "answer_text": quote,
         "citations": [{"doc_no": DOC_NO, "article": 10, "quote": quote}]}).json()
-    for to, v in (("in_review", 1), ("published", 2)):
+    for to, v, who in (("in_review", 1, token), ("published", 2, reviewer(c))):
         c.post(f"{OFFICER}/faq/{e['id']}/transition", json={"version": v, "to": to},
-               headers=auth(token))
+               headers=auth(who))
     assert chat(c, "招应届生有补贴吗？")["source"] == "faq"
     for q in ("职业技能等级认定结果互认吗？", "失业保险金能领几个月？"):
         assert chat(c, q)["source"] != "faq", q

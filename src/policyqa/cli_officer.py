@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from policyqa.cli_common import read_settings, say
+from policyqa.roles import ROLES, Actor
 from policyqa.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,9 +21,7 @@ if TYPE_CHECKING:
 
 
 def _settings() -> Settings:
-    from policyqa.cli import _settings as read
-
-    return read()
+    return read_settings()
 
 
 def _store(s: Settings) -> Store:
@@ -37,13 +37,16 @@ def officer() -> None:
 
 @officer.command("add")
 @click.argument("name")
-def officer_add(name: str) -> None:
+@click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True,
+              help="editor: draft, edit, submit; reviewer: also publish, reject, retire "
+                   "(never their own entries); admin: also officers and documents.")
+def officer_add(name: str, role: str) -> None:
     """Create an officer (or re-issue a revoked one) and print the token once."""
     from policyqa.faq.officers import add_officer
 
-    token = add_officer(_store(_settings()), name)
+    token = add_officer(_store(_settings()), name, role)
     click.echo(token)
-    click.echo(f"officer {name!r} added; keep this token, it is not stored and cannot be "
+    click.echo(f"officer {name!r} added as {role}; keep this token, it is not stored and cannot be "
                "shown again (Authorization: Bearer <token>)", err=True)
 
 
@@ -57,13 +60,24 @@ def officer_revoke(name: str) -> None:
     click.echo(f"officer {name!r} revoked")
 
 
+@officer.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+def officer_role(name: str, role: str) -> None:
+    """Give an officer another role (their token stays valid)."""
+    from policyqa.faq.officers import set_role
+
+    set_role(_store(_settings()), name, role)
+    click.echo(f"officer {name!r} is now {role}")
+
+
 @officer.command("list")
 def officer_list() -> None:
     from policyqa.faq.officers import list_officers
 
     for o in list_officers(_store(_settings())):
         state = f"revoked {o['revoked_at']}" if o["revoked_at"] else "active"
-        click.echo(f"{o['name']}\t{state}\tcreated {o['created_at']}")
+        click.echo(f"{o['name']}\t{o['role']}\t{state}\tcreated {o['created_at']}")
 
 
 @click.group()
@@ -72,11 +86,10 @@ def faq() -> None:
 
 
 def _faq_service(s: Settings) -> FaqService:
-    from policyqa.cli import _say
     from policyqa.faq.service import FaqService
     from policyqa.service import PolicyQA
 
-    return FaqService(PolicyQA.open(s, progress=_say), _store(s))
+    return FaqService(PolicyQA.open(s, progress=say), _store(s))
 
 
 @faq.command("export")
@@ -104,7 +117,7 @@ def faq_import(path: Path, fmt: str | None, who: str) -> None:
     fmt = fmt or path.suffix.lstrip(".").lower()
     svc = _faq_service(_settings())
     try:
-        res = svc.import_(path.read_bytes(), fmt, f"cli:{who}", path.name)
+        res = svc.import_(path.read_bytes(), fmt, Actor(f"cli:{who}", "editor"), path.name)
     except ImportRejected as e:
         for err in e.errors:
             click.echo(f"  row {err['row']} {err['field']}: {err['message']}", err=True)

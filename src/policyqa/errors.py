@@ -66,3 +66,9 @@ class Conflict(PolicyQAError):
     """The resource changed since the client read it (stale version) or already exists."""
 
     http_status = 409
+
+
+class Forbidden(PolicyQAError):
+    """The officer is known, but their role may not do this (or four eyes forbid it)."""
+
+    http_status = 403

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from policyqa import messages as msg
-from policyqa.api.app import AppState, NotReady
+from policyqa.api.deps import AppState, NotReady
 from policyqa.errors import InvalidQuestion, NotFound, PolicyQAError
 
 log = logging.getLogger("policyqa.ui")

@@ -6,12 +6,10 @@ answers at once and /readyz tells when answers can be served (503 before).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from policyqa.api import texts
+from policyqa.api.deps import AppState, NotReady, RateLimited, UTF8JSONResponse
 from policyqa.api.guard import Guard, Limits
 from policyqa.api.logredact import redact_access_log
 from policyqa.api.ratelimit import RateLimiter
@@ -29,6 +28,7 @@ from policyqa.errors import (
     ConfigError,
     Conflict,
     CorpusError,
+    Forbidden,
     IndexStoreError,
     InvalidQuestion,
     ModelError,
@@ -46,6 +46,7 @@ ERROR_STATUS: list[tuple[type[PolicyQAError], int]] = [
     (InvalidQuestion, 422),
     (InvalidEntry, 422),
     (Unauthorized, 401),
+    (Forbidden, 403),
     (Conflict, 409),
     (OfficerError, 409),
     (NotFound, 404),
@@ -61,42 +62,6 @@ def status_for(exc: PolicyQAError) -> int:
         if isinstance(exc, cls):
             return code
     return int(getattr(exc, "http_status", 500))
-
-
-class UTF8JSONResponse(JSONResponse):
-    """JSON with Chinese as UTF-8 text, not \\u escapes (readable logs, smaller bodies)."""
-
-    media_type = "application/json; charset=utf-8"
-
-    def render(self, content: Any) -> bytes:
-        # "replace": a lone surrogate echoed from a request can never make a 500 here.
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode(
-            "utf-8", "replace")
-
-
-class NotReady(PolicyQAError):
-    """The index is still loading (or failed to load)."""
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    limiter: RateLimiter
-    chat: Any = None  # ChatService once loaded
-    faq: Any = None  # FaqService (officer side) once loaded
-    error: str = ""  # why loading failed (logged; never shown to the public)
-    problems: tuple[dict[str, str], ...] = ()
-    ready: threading.Event = field(default_factory=threading.Event)
-
-    def service(self) -> Any:
-        if self.chat is None:
-            raise NotReady(texts.UNAVAILABLE if self.error else texts.LOADING)
-        return self.chat
-
-    def status(self) -> dict[str, Any]:
-        """ok, or degraded with each corpus file that stops a new build and why."""
-        return {"status": "degraded" if self.problems else "ok",
-                "problems": list(self.problems)}
 
 
 def _load(state: AppState, loader: Callable[[Settings], Any]) -> None:
@@ -194,8 +159,6 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
             body["errors"] = exc.errors  # type: ignore[attr-defined]
         headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
         return UTF8JSONResponse(body, status_code=code, headers=headers)
-
-    from policyqa.api.routes import RateLimited
 
     @app.exception_handler(RateLimited)
     async def _limited(request: Request, exc: RateLimited) -> JSONResponse:

@@ -9,41 +9,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 
-from policyqa.api.routes import State
+from policyqa.api import texts
+from policyqa.api.deps import FaqReader, FaqWriter, NotReady, Officer, State
 from policyqa.api.schemas import RequestBody, error_responses
 from policyqa.faq.io import MEDIA_TYPES
 from policyqa.faq.model import MAX_ANSWER, MAX_CITATIONS, MAX_PARAPHRASES, MAX_QUESTION
-from policyqa.faq.officers import Unauthorized, authenticate
 
 router = APIRouter(prefix="/api/v1/officer", tags=["officer"],
-                   responses=error_responses(401, 404, 409, 413, 422, 503))
-_bearer = HTTPBearer(auto_error=False)
+                   responses=error_responses(401, 403, 404, 409, 413, 422, 503))
 Status = Literal["draft", "in_review", "published", "retired", "rejected"]
 MAX_INT = 2**31 - 1  # what every database's INTEGER holds; larger numbers are refused
-
-
-async def current_officer(state: State, cred: Annotated[
-        HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
-    if cred is None or cred.scheme.lower() != "bearer":
-        raise Unauthorized("需要工作人员令牌（Authorization: Bearer …）")
-    store = state.service().store
-    return await run_in_threadpool(authenticate, store, cred.credentials)
-
-
-Officer = Annotated[str, Depends(current_officer)]
 
 
 def _faq(state: Any) -> Any:
     state.service()  # 503 while loading
     if state.faq is None:  # an app assembled without the officer side
-        from policyqa.api import texts
-        from policyqa.api.app import NotReady
-
         raise NotReady(texts.NO_FAQ)
     return state.faq
 
@@ -97,16 +81,16 @@ def _citations(cites: list[CitationIn] | None) -> list[dict[str, Any]] | None:
 
 @router.get("/me")
 async def me(officer: Officer) -> dict[str, str]:
-    return {"name": officer}
+    return {"name": officer.name, "role": officer.role}
 
 
 @router.post("/faq/drafts", status_code=201)
-async def drafts(body: DraftIn, state: State, officer: Officer) -> dict[str, Any]:
+async def drafts(body: DraftIn, state: State, officer: FaqWriter) -> dict[str, Any]:
     return await run_in_threadpool(_faq(state).draft, body.model_dump(), officer)
 
 
 @router.get("/faq")
-async def list_entries(state: State, officer: Officer, status: Status | None = None,
+async def list_entries(state: State, officer: FaqReader, status: Status | None = None,
                        origin: str | None = Query(None, max_length=16),
                        stale: bool | None = None, q: str | None = Query(None, max_length=100),
                        limit: int = Query(50, ge=1, le=500),
@@ -119,7 +103,7 @@ async def list_entries(state: State, officer: Officer, status: Status | None = N
 
 
 @router.post("/faq", status_code=201)
-async def create_entry(body: EntryIn, state: State, officer: Officer) -> dict[str, Any]:
+async def create_entry(body: EntryIn, state: State, officer: FaqWriter) -> dict[str, Any]:
     fields = body.model_dump()
     fields["citations"] = _citations(body.citations)
     return await run_in_threadpool(_faq(state).create, fields, officer)
@@ -127,7 +111,7 @@ async def create_entry(body: EntryIn, state: State, officer: Officer) -> dict[st
 
 @router.get("/faq/export", response_class=Response, responses={200: {
     "description": "the whole 问答库 as a file", "content": {t: {} for t in MEDIA_TYPES.values()}}})
-async def export(state: State, officer: Officer,
+async def export(state: State, officer: FaqReader,
                  format: Literal["json", "csv", "xlsx"] = "json") -> Response:
     data = await run_in_threadpool(_faq(state).export, format)
     return Response(data, media_type=MEDIA_TYPES[format], headers={
@@ -135,7 +119,7 @@ async def export(state: State, officer: Officer,
 
 
 @router.post("/faq/import")
-async def import_entries(request: Request, state: State, officer: Officer,
+async def import_entries(request: Request, state: State, officer: FaqWriter,
                          format: Literal["json", "csv", "xlsx"] = "json",
                          filename: str = Query("", max_length=200)) -> dict[str, Any]:
     """The body is the file itself (its size is bounded before it is read, by
@@ -145,7 +129,7 @@ async def import_entries(request: Request, state: State, officer: Officer,
 
 
 @router.get("/faq/{entry_id}")
-async def get_entry(entry_id: str, state: State, officer: Officer) -> dict[str, Any]:
+async def get_entry(entry_id: str, state: State, officer: FaqReader) -> dict[str, Any]:
     faq = _faq(state)
     entry = await run_in_threadpool(faq.repo.get, entry_id)
     entry["audit"] = await run_in_threadpool(faq.repo.audit, entry_id)
@@ -153,7 +137,7 @@ async def get_entry(entry_id: str, state: State, officer: Officer) -> dict[str, 
 
 
 @router.patch("/faq/{entry_id}")
-async def edit_entry(entry_id: str, body: EntryEdit, state: State, officer: Officer
+async def edit_entry(entry_id: str, body: EntryEdit, state: State, officer: FaqWriter
                      ) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True, exclude={"version"})
     if "citations" in fields:
@@ -169,12 +153,12 @@ async def transition(entry_id: str, body: TransitionIn, state: State, officer: O
 
 
 @router.get("/faq/{entry_id}/audit")
-async def audit(entry_id: str, state: State, officer: Officer) -> list[dict[str, Any]]:
+async def audit(entry_id: str, state: State, officer: FaqReader) -> list[dict[str, Any]]:
     return await run_in_threadpool(_faq(state).repo.audit, entry_id)
 
 
 @router.get("/status")
-async def status(state: State, officer: Officer) -> dict[str, Any]:
+async def status(state: State, officer: FaqReader) -> dict[str, Any]:
     """The service as officers need to see it: a corpus file that stops new index
     builds (the last good index is served meanwhile), with its reason."""
     state.service()
@@ -182,7 +166,7 @@ async def status(state: State, officer: Officer) -> dict[str, Any]:
 
 
 @router.get("/stats")
-async def stats(state: State, officer: Officer, days: int = Query(30, ge=1, le=366)
+async def stats(state: State, officer: FaqReader, days: int = Query(30, ge=1, le=366)
                 ) -> dict[str, Any]:
     out: dict[str, Any] = await run_in_threadpool(_faq(state).stats, days)
     out["service"] = state.status()

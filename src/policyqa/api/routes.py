@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from policyqa import messages as msg
 from policyqa.api import texts
-from policyqa.api.app import AppState, UTF8JSONResponse
+from policyqa.api.deps import AppState, Limited, State, UTF8JSONResponse
 from policyqa.api.schemas import (
     ArticleOut,
     ArticleRef,
@@ -31,32 +31,6 @@ from policyqa.errors import NotFound
 from policyqa.faq.model import find_policy
 
 router = APIRouter()
-
-
-def get_state(request: Request) -> AppState:
-    state: AppState = request.app.state.policyqa
-    return state
-
-
-State = Annotated[AppState, Depends(get_state)]
-
-
-def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def rate_limited(request: Request, state: State) -> None:
-    wait = state.limiter.check(client_key(request))
-    if wait > 0:
-        raise RateLimited(wait)
-
-
-class RateLimited(Exception):
-    def __init__(self, wait: float) -> None:
-        self.wait = wait
-
-
-Limited = Depends(rate_limited)
 
 
 @router.get("/healthz")

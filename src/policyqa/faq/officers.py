@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from policyqa.errors import PolicyQAError
+from policyqa.roles import ROLES, Actor
 from policyqa.store import Store
 from policyqa.store.models import Officer, utcnow
 
@@ -44,9 +45,16 @@ def _check_name(name: str) -> str:
     return name
 
 
-def add_officer(store: Store, name: str) -> str:
-    """Create an officer, or give a revoked one a new token; returns the token (shown once)."""
-    name = _check_name(name)
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise OfficerError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    return role
+
+
+def add_officer(store: Store, name: str, role: str = "editor") -> str:
+    """Create an officer, or give a revoked one a new token (and the role given);
+    returns the token (shown once). The default role is the least one."""
+    name, role = _check_name(name), _check_role(role)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.writing() as s:
         row = s.scalars(select(Officer).where(Officer.name == name)).first()
@@ -54,9 +62,10 @@ def add_officer(store: Store, name: str) -> str:
             raise OfficerError(f"officer {name!r} already has an active token "
                                "(revoke it first to issue a new one)")
         if row is None:
-            s.add(Officer(name=name, token_hash=token_hash(token), created_at=utcnow()))
+            s.add(Officer(name=name, token_hash=token_hash(token), role=role,
+                          created_at=utcnow()))
         else:
-            row.token_hash, row.revoked_at = token_hash(token), None
+            row.token_hash, row.revoked_at, row.role = token_hash(token), None, role
     return token
 
 
@@ -71,13 +80,22 @@ def revoke_officer(store: Store, name: str) -> None:
 
 def list_officers(store: Store) -> list[dict[str, Any]]:
     with store.reading() as s:
-        return [{"name": o.name, "created_at": o.created_at.isoformat(),
+        return [{"name": o.name, "role": o.role, "created_at": o.created_at.isoformat(),
                  "revoked_at": o.revoked_at.isoformat() if o.revoked_at else None}
                 for o in s.scalars(select(Officer).order_by(Officer.name))]
 
 
-def authenticate(store: Store, token: str | None) -> str:
-    """The officer's name for a valid, unrevoked token; Unauthorized otherwise.
+def set_role(store: Store, name: str, role: str) -> None:
+    role = _check_role(role)
+    with store.writing() as s:
+        row = s.scalars(select(Officer).where(Officer.name == name.strip())).first()
+        if row is None:
+            raise OfficerError(f"no officer named {name!r}")
+        row.role = role
+
+
+def authenticate(store: Store, token: str | None) -> Actor:
+    """The officer (name and role) of a valid, unrevoked token; Unauthorized otherwise.
 
     The message never echoes the token (it would end up in logs).
     """
@@ -87,4 +105,4 @@ def authenticate(store: Store, token: str | None) -> str:
         row = s.scalars(select(Officer).where(Officer.token_hash == token_hash(token))).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("令牌无效或已被吊销")
-    return row.name
+    return Actor(row.name, row.role)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from policyqa.errors import Conflict, NotFound
+from policyqa.errors import Conflict, Forbidden, NotFound
 from policyqa.faq.model import (
     INACTIVE,
     ORIGINS,
@@ -105,7 +105,7 @@ class FaqRepo:
     def audit(self, entry_id: str) -> list[dict[str, Any]]:
         with self.store.reading() as s:
             self._row(s, entry_id)
-            return [{"officer": a.officer, "action": a.action, "version": a.version,
+            return [{"officer": a.officer, "role": a.role, "action": a.action, "version": a.version,
                      "changes": a.changes, "at": a.at.isoformat()}
                     for a in s.scalars(select(FaqAudit).where(FaqAudit.entry_id == entry_id)
                                        .order_by(FaqAudit.id))]
@@ -114,19 +114,20 @@ class FaqRepo:
 
     def create(self, fields: Mapping[str, Any], *, officer: str, policies: Mapping[str, Policy],
                origin: str = "manual", status: str = "draft",
-               evidence: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               evidence: Mapping[str, Any] | None = None, role: str = "") -> dict[str, Any]:
         return self.create_many([fields], officer=officer, policies=policies, origin=origin,
-                                status=status, evidence=[evidence or {}])[0]
+                                status=status, evidence=[evidence or {}], role=role)[0]
 
     def create_many(self, items: Sequence[Mapping[str, Any]], *, officer: str,
                     policies: Mapping[str, Policy], origin: str = "manual",
                     status: str = "draft", evidence: Sequence[Mapping[str, Any]] = (),
                     statuses: Sequence[str] = (), origins: Sequence[str] = (),
-                    action: str = "create", note: str = ""
+                    action: str = "create", note: str = "", role: str = ""
                     ) -> list[dict[str, Any]]:
         """Insert entries all-or-nothing (a duplicate question aborts the whole batch).
         ``statuses`` / ``origins``: per item, overriding ``status`` / ``origin``;
-        ``action`` / ``note``: what the audit row of each says (e.g. import + file)."""
+        ``action`` / ``note``: what the audit row of each says (e.g. import + file);
+        ``role``: the officer's role, recorded in the audit trail."""
         cleaned = []
         for i, fields in enumerate(items):
             st = statuses[i] if i < len(statuses) else status
@@ -163,13 +164,13 @@ class FaqRepo:
                 changes = {k: [None, v] for k, v in f.items()} | {"status": [None, st]}
                 if note:
                     changes["note"] = [None, note[:500]]
-                s.add(FaqAudit(entry_id=e.id, officer=officer, action=action, version=1,
-                               changes=changes, at=now))
+                s.add(FaqAudit(entry_id=e.id, officer=officer, role=role, action=action,
+                               version=1, changes=changes, at=now))
                 out.append(entry_dict(e))
         return out
 
     def edit(self, entry_id: str, version: int, fields: Mapping[str, Any], *, officer: str,
-             policies: Mapping[str, Policy]) -> dict[str, Any]:
+             policies: Mapping[str, Policy], role: str = "") -> dict[str, Any]:
         """Change question/paraphrases/answer/citations. Editing a published entry sends
         it back to review (only reviewed text is served); valid citations clear ``stale``."""
         unknown = set(fields) - set(EDITABLE)
@@ -197,10 +198,13 @@ class FaqRepo:
             if e.stale and not stale_reason(policies, f.get("citations", e.citations)):
                 values.update(stale=False, stale_reason="")
                 changes["stale"] = [True, False]
-            return self._apply(s, e, version, values, changes, officer, "edit")
+            return self._apply(s, e, version, values, changes, officer, "edit", role)
 
     def transition(self, entry_id: str, version: int, to: str, *, officer: str,
-                   policies: Mapping[str, Policy], note: str = "") -> dict[str, Any]:
+                   policies: Mapping[str, Policy], note: str = "", role: str = ""
+                   ) -> dict[str, Any]:
+        """Move an entry along the workflow. Publishing needs a second pair of eyes:
+        whoever created the entry or last edited its text may not publish it."""
         if to not in STATUSES:
             raise InvalidEntry(f"未知状态：{to}")
         with self.store.writing() as s:
@@ -211,6 +215,10 @@ class FaqRepo:
             values: dict[str, Any] = {"status": to}
             changes: dict[str, Any] = {"status": [e.status, to]}
             if to == "published":
+                authors = {e.created_by, self._last_editor(s, e.id)}
+                if officer in authors:
+                    raise Forbidden("四眼原则：条目的创建人或最后修改人不能发布，"
+                                    "须由另一位审核人员发布")
                 if not e.citations:
                     raise InvalidEntry("发布前须引用政策原文（citations）")
                 reason = stale_reason(policies, e.citations)
@@ -226,7 +234,7 @@ class FaqRepo:
                     raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
             if note:
                 changes["note"] = [None, note[:500]]
-            return self._apply(s, e, version, values, changes, officer, f"to_{to}")
+            return self._apply(s, e, version, values, changes, officer, f"to_{to}", role)
 
     def flag_stale(self, policies: Mapping[str, Policy]) -> list[str]:
         """After a rebuild: entries whose quotes no longer hold are taken out of serving.
@@ -255,6 +263,13 @@ class FaqRepo:
         return e
 
     @staticmethod
+    def _last_editor(s: Session, entry_id: str) -> str | None:
+        """Who last changed the entry's text (an edit), if anyone did after creating it."""
+        return s.scalars(select(FaqAudit.officer)
+                         .where(FaqAudit.entry_id == entry_id, FaqAudit.action == "edit")
+                         .order_by(FaqAudit.id.desc()).limit(1)).first()
+
+    @staticmethod
     def _check_version(e: FaqEntry, version: int) -> None:
         if e.version != version:
             raise Conflict(f"条目已被他人修改（当前版本 {e.version}，你提交的是 {version}），"
@@ -273,7 +288,8 @@ class FaqRepo:
 
     @staticmethod
     def _apply(s: Session, e: FaqEntry, version: int, values: dict[str, Any],
-               changes: dict[str, Any], officer: str, action: str) -> dict[str, Any]:
+               changes: dict[str, Any], officer: str, action: str, role: str = ""
+               ) -> dict[str, Any]:
         """Conditional UPDATE on the version read, plus its audit row, in ``s``."""
         now = utcnow()
         res = s.execute(update(FaqEntry)
@@ -283,8 +299,8 @@ class FaqRepo:
                         .execution_options(synchronize_session=False))
         if getattr(res, "rowcount", 0) != 1:
             raise Conflict("条目已被他人修改，请刷新后再改")
-        s.add(FaqAudit(entry_id=e.id, officer=officer, action=action, version=version + 1,
-                       changes=_jsonable(changes), at=now))
+        s.add(FaqAudit(entry_id=e.id, officer=officer, role=role, action=action,
+                       version=version + 1, changes=_jsonable(changes), at=now))
         s.flush()
         s.refresh(e)
         return entry_dict(e)

@@ -15,6 +15,7 @@ from policyqa.faq.match import FaqMatcher
 from policyqa.faq.model import INACTIVE, FaqDraft, InvalidEntry
 from policyqa.faq.repo import FaqRepo, entry_dict
 from policyqa.ingest.model import Policy
+from policyqa.roles import TRANSITION_ACTION, Actor
 from policyqa.service import PolicyQA
 from policyqa.store import Store
 from policyqa.store.insight import logged_turns, officer_stats
@@ -53,8 +54,9 @@ class FaqService:
             self._drafter = Drafter(self.qa)
         return self._drafter
 
-    def draft(self, request: Mapping[str, Any], officer: str) -> dict[str, Any]:
+    def draft(self, request: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         """Create draft entries from a clause, a topic or the logs (exactly one source)."""
+        actor.require("faq.write")
         limit = int(request.get("limit") or 5)
         doc = request.get("doc_id") or request.get("doc_no")
         if doc and request.get("article") is not None:
@@ -70,17 +72,18 @@ class FaqService:
                                               min_count=int(request.get("min_count") or 2))
         else:
             raise InvalidEntry("请指定起草来源：{doc_no, article}、{topic} 或 {source: logs}")
-        return self._store_drafts(drafts, officer)
+        return self._store_drafts(drafts, actor)
 
-    def _store_drafts(self, drafts: list[FaqDraft], officer: str) -> dict[str, Any]:
+    def _store_drafts(self, drafts: list[FaqDraft], actor: Actor) -> dict[str, Any]:
         created, skipped = [], []
         for d in drafts:
             fields = {"question": d.question, "paraphrases": d.paraphrases,
                       "answer_text": d.answer_text,
                       "citations": [vars(c) for c in d.citations]}
             try:
-                created.append(self.repo.create(fields, officer=officer, policies=self.policies,
-                                                origin=d.origin, evidence=d.evidence))
+                created.append(self.repo.create(fields, officer=actor.name, role=actor.role,
+                                                policies=self.policies, origin=d.origin,
+                                                evidence=d.evidence))
             except (Conflict, InvalidEntry) as e:  # already in the 问答库, or a wording that
                 # may not be stored (e.g. a long number): say so, do not fail the batch
                 skipped.append({"question": d.question, "reason": str(e)})
@@ -88,18 +91,26 @@ class FaqService:
 
     # ---- workflow --------------------------------------------------------------------
 
-    def create(self, fields: Mapping[str, Any], officer: str) -> dict[str, Any]:
-        return self.repo.create(fields, officer=officer, policies=self.policies)
+    def create(self, fields: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        actor.require("faq.write")
+        return self.repo.create(fields, officer=actor.name, role=actor.role,
+                                policies=self.policies)
 
-    def edit(self, entry_id: str, version: int, fields: Mapping[str, Any], officer: str
+    def edit(self, entry_id: str, version: int, fields: Mapping[str, Any], actor: Actor
              ) -> dict[str, Any]:
-        out = self.repo.edit(entry_id, version, fields, officer=officer, policies=self.policies)
+        actor.require("faq.write")
+        out = self.repo.edit(entry_id, version, fields, officer=actor.name, role=actor.role,
+                             policies=self.policies)
         self._refresh_if_served(out)
         return out
 
-    def transition(self, entry_id: str, version: int, to: str, officer: str, note: str = ""
+    def transition(self, entry_id: str, version: int, to: str, actor: Actor, note: str = ""
                    ) -> dict[str, Any]:
-        out = self.repo.transition(entry_id, version, to, officer=officer,
+        """The role decides which moves an officer may make (an editor submits, a
+        reviewer publishes, rejects, retires); the repository keeps four eyes."""
+        if to in TRANSITION_ACTION:
+            actor.require(TRANSITION_ACTION[to])
+        out = self.repo.transition(entry_id, version, to, officer=actor.name, role=actor.role,
                                    policies=self.policies, note=note)
         self._refresh_if_served(out)
         return out
@@ -116,7 +127,7 @@ class FaqService:
 
         return export_entries(self.repo.all(), fmt)
 
-    def import_(self, data: bytes, fmt: str, officer: str, source: str = ""
+    def import_(self, data: bytes, fmt: str, actor: Actor, source: str = ""
                 ) -> dict[str, Any]:
         """Validate every row; insert all or nothing. Errors -> ImportRejected (422).
 
@@ -126,6 +137,7 @@ class FaqService:
         workflow publishes."""
         from policyqa.faq.io import parse_import, validate_rows
 
+        actor.require("faq.write")
         rows = parse_import(data, fmt)
         good, errors = validate_rows(rows, self.policies, self.repo.active_keys())
         if errors:
@@ -134,7 +146,8 @@ class FaqService:
                   "answer_text": r.answer_text, "citations": [vars(c) for c in r.citations]}
                  for r in good]
         statuses = [r.status if r.status in INACTIVE else "in_review" for r in good]
-        created = self.repo.create_many(items, officer=officer, policies=self.policies,
+        created = self.repo.create_many(items, officer=actor.name, role=actor.role,
+                                        policies=self.policies,
                                         statuses=statuses, origins=[r.origin for r in good],
                                         action="import", note=f"导入文件：{source or '（未命名）'}")
         return {"imported": len(created), "ids": [e["id"] for e in created],
