@@ -72,7 +72,10 @@ def officer_routes(c: TestClient) -> list[tuple[str, str]]:
     """Every officer operation the app publishes (from its OpenAPI document, so a new
     route is covered by the auth test without editing it)."""
     paths = c.app.openapi()["paths"]  # type: ignore[attr-defined]
-    return [(m.upper(), path.replace("{entry_id}", "x")) for path, ops in paths.items()
+    def concrete(path: str) -> str:
+        return (path.replace("{entry_id}", "x").replace("{ticket_id}", "HT-x")
+                .replace("{fid}", "1"))
+    return [(m.upper(), concrete(path)) for path, ops in paths.items()
             if path.startswith(OFFICER) for m in ops]
 
 

@@ -300,7 +300,7 @@ def test_handoff_ticket_snapshots_the_transcript(store: Store) -> None:
     _turn(store, sid, "灵活就业人员社保补贴怎么申请？")
     _turn(store, sid, NASTY, status="refused", citations=[])
     t = store.create_handoff(sid, "答非所问")
-    assert re.fullmatch(r"HT-\d{8}-[0-9a-f]{6}", t["ticket_id"])
+    assert re.fullmatch(r"HT-\d{8}-[0-9a-f]{16}", t["ticket_id"])  # 64 random bits
     assert t["ticket_id"][3:11] == datetime.now(UTC).strftime("%Y%m%d")
     assert t["status"] == "open" and t["reason"] == "答非所问"
     assert [x["question"] for x in t["transcript"]] == ["灵活就业人员社保补贴怎么申请？", NASTY]

@@ -101,7 +101,7 @@ class ChatService:
         new = session_id is None
         session_id = self.store.new_session_id() if session_id is None else session_id
         previous = None if new else self.store.last_answered(session_id)
-        ans, source = self._understand(question, previous)
+        ans, source = self.understand(question, previous)
         cites = [c.to_dict() for c in ans.citations]
         text = ans.text
         if previous and is_reference(question) and ans.status == "answered":
@@ -119,8 +119,8 @@ class ChatService:
                      "text": msg.HANDOFF_REFUSED if refused else msg.HANDOFF_AVAILABLE},
             latency_ms=latency, reason=ans.reason, notes=list(ans.notes))
 
-    def _understand(self, question: str, previous: dict[str, Any] | None
-                    ) -> tuple[Answer, str]:
+    def understand(self, question: str, previous: dict[str, Any] | None = None
+                   ) -> tuple[Answer, str]:
         """The 问答库 first; else answer alone, or in the context of the previous question."""
         if previous and is_reference(question):
             return self.qa.ask(previous["question"]), "policy"

@@ -6,6 +6,7 @@ Relative paths are resolved against the current working directory at read time.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -67,6 +68,13 @@ class Settings(BaseSettings):
     # Citizens' questions, ratings and 转人工 tickets are deleted after this many days
     # (`policyqa purge`, and at every server start).
     retention_days: Annotated[int, Field(ge=1)] = 180
+    # The officer desk. A 转人工 ticket without a reply after this many hours is overdue.
+    ticket_overdue_hours: Annotated[float, Field(gt=0)] = 24.0
+    # A 差评 (rating 1-2) is followed up within this many working days (国办发〔2019〕51号:
+    # 15); weekends are skipped, and so are these holidays (JSON list of dates in the
+    # environment, e.g. POLICYQA_HOLIDAYS='["2027-01-01","2027-02-08"]').
+    followup_working_days: Annotated[int, Field(ge=1, le=90)] = 15
+    holidays: list[date] = []
 
     def resolved(self) -> Settings:
         """Return a copy with absolute paths, so later chdirs cannot change meaning."""

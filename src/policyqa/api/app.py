@@ -187,10 +187,14 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
         return UTF8JSONResponse({"detail": texts.BAD_FIELDS.format(fields=fields),
                              "errors": jsonable_errors(exc)}, status_code=422)
 
+    from policyqa.api.desk import public as desk_public
+    from policyqa.api.desk import router as desk_router
     from policyqa.api.officer import router as officer_router
 
     app.include_router(router)
+    app.include_router(desk_public)
     app.include_router(officer_router)
+    app.include_router(desk_router)
     if mount_ui:
         try:
             from policyqa.ui import mount

@@ -51,11 +51,21 @@ class AppState:
     error: str = ""  # why loading failed (logged; never shown to the public)
     problems: tuple[dict[str, str], ...] = ()
     ready: threading.Event = field(default_factory=threading.Event)
+    _desk: Any = None
 
     def service(self) -> Any:
         if self.chat is None:
             raise NotReady(texts.UNAVAILABLE if self.error else texts.LOADING)
         return self.chat
+
+    def desk(self) -> Any:
+        """The officer desk on the chat in service (rebuilt when a new index swaps in)."""
+        chat = self.service()
+        if self._desk is None or self._desk.chat is not chat:
+            from policyqa.desk import DeskService
+
+            self._desk = DeskService(chat, self.faq, self.settings.ticket_overdue_hours)
+        return self._desk
 
     def status(self) -> dict[str, Any]:
         """ok, or degraded with each corpus file that stops a new build and why."""

@@ -169,5 +169,6 @@ async def status(state: State, officer: FaqReader) -> dict[str, Any]:
 async def stats(state: State, officer: FaqReader, days: int = Query(30, ge=1, le=366)
                 ) -> dict[str, Any]:
     out: dict[str, Any] = await run_in_threadpool(_faq(state).stats, days)
+    out["desk"] = await run_in_threadpool(state.desk().stats)
     out["service"] = state.status()
     return out

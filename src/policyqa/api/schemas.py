@@ -10,7 +10,7 @@ from policyqa.service import MAX_QUESTION_CHARS
 from policyqa.text import is_well_formed
 
 Channel = Literal["web", "app", "wechat", "widget"]
-MAX_ID = 64  # session, answer and ticket ids are 32 hex digits or HT-YYYYMMDD-xxxxxx
+MAX_ID = 64  # session and answer ids are 32 hex digits, ticket ids HT-YYYYMMDD-<16 hex>
 
 
 def _check_text(value: Any) -> Any:

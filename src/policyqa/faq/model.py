@@ -19,7 +19,7 @@ from policyqa.text import doc_no_key, is_well_formed, normalize
 
 STATUSES = ("draft", "in_review", "published", "retired", "rejected")
 INACTIVE = ("retired", "rejected")  # out of the base: may repeat an active question
-ORIGINS = ("clause", "logs", "topic", "manual", "import")
+ORIGINS = ("clause", "logs", "topic", "manual", "import", "ticket")
 MAX_QUESTION = 200  # characters, per question or paraphrase
 MAX_PARAPHRASES = 10
 MAX_ANSWER = 4000

@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -29,10 +29,12 @@ from policyqa.store.models import (
     STATUSES,
     ChatSession,
     Feedback,
+    Followup,
     HandoffTicket,
     Turn,
     utcnow,
 )
+from policyqa.workdays import WorkCalendar
 
 BAD_RATING = 2  # 差评: a latest rating of 1 or 2
 
@@ -56,8 +58,12 @@ def _turn_dict(t: Turn) -> dict[str, Any]:
 class Store:
     """Repository over a SQLAlchemy engine; thread-safe, one instance per process."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, calendar: WorkCalendar | None = None,
+                 followup_days: int = 15) -> None:
         self.engine = engine
+        # 差评 回访: due this many working days after the rating, on this calendar
+        self.calendar = calendar or WorkCalendar()
+        self.followup_days = followup_days
         self._read = sessionmaker(engine, expire_on_commit=False)
         # On SQLite a writer takes the write lock up front (BEGIN IMMEDIATE), so two
         # writers wait for each other instead of failing on a read->write upgrade.
@@ -79,6 +85,8 @@ class Store:
         except BaseException:
             engine.dispose()
             raise
+        if isinstance(target, Settings):
+            return cls(engine, WorkCalendar(target.holidays), target.followup_working_days)
         return cls(engine)
 
     def close(self) -> None:
@@ -205,7 +213,9 @@ class Store:
     def add_feedback(self, answer_id: str, rating: int, comment: str | None = None
                      ) -> dict[str, Any]:
         """Record a rating; an answer may be rated again, the latest rating counts.
-        The comment is stored masked, like questions."""
+        The comment is stored masked, like questions. A 差评 (1-2) opens the answer's
+        回访 item in the same transaction (or reopens a closed one, with a new due
+        date); a later rating does not close it: an officer does."""
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             raise InvalidRating(f"评分须为1到5的整数，收到：{rating!r}")
         with self.writing() as s:
@@ -215,17 +225,33 @@ class Store:
                           created_at=utcnow())
             s.add(fb)
             s.flush()
+            if rating <= BAD_RATING:
+                self._open_followup(s, answer_id, rating, fb.comment, fb.created_at)
             return {"id": fb.id, "answer_id": answer_id, "rating": rating,
                     "comment": fb.comment, "is_bad": rating <= BAD_RATING,
                     "created_at": _iso(fb.created_at)}
+
+    def _open_followup(self, s: Session, answer_id: str, rating: int, comment: str,
+                       at: datetime) -> None:
+        due = self.calendar.add((at + timedelta(hours=8)).date(), self.followup_days)  # 北京时间
+        row = s.scalars(select(Followup).where(Followup.answer_id == answer_id)).first()
+        if row is None:
+            s.add(Followup(answer_id=answer_id, rating=rating, comment=comment, status="open",
+                           due_on=due, contacted=None, outcome="", fixed="", officer=None,
+                           created_at=at, closed_at=None))
+        elif row.status == "open":
+            row.rating, row.comment = rating, comment or row.comment
+        else:
+            row.rating, row.comment, row.status, row.due_on = rating, comment, "open", due
+            row.created_at, row.closed_at = at, None
 
     def create_handoff(self, session_id: str, reason: str | None = None) -> dict[str, Any]:
         """Open a 转人工 ticket carrying a snapshot of the conversation so far (its
         questions already masked); the reason is stored masked too."""
         reason = mask_pii(reason or "")
-        for attempt in range(3):  # 6 hex digits per day: retry the rare id collision
-            now = utcnow()
-            ticket_id = f"HT-{now:%Y%m%d}-{secrets.token_hex(3)}"
+        for attempt in range(3):  # 64 random bits: unguessable, so the id is the citizen's
+            now = utcnow()       # key to the ticket's replies; a collision is retried
+            ticket_id = f"HT-{now:%Y%m%d}-{secrets.token_hex(8)}"
             try:
                 with self.writing() as s:
                     self._session(s, session_id)
