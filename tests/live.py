@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -103,3 +104,16 @@ def live_server(settings: Settings, tmp: Path, **extra_env: str) -> Iterator[Ser
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def call(srv: Server, method: str, path: str, body: Any = None, token: str = ""
+         ) -> tuple[int, Any]:
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+    req = urllib.request.Request(srv.base + path, data=data, method=method, headers={
+        "Content-Type": "application/json", **({"Authorization": f"Bearer {token}"}
+                                               if token else {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return int(r.status), json.load(r)
+    except urllib.error.HTTPError as e:
+        return int(e.code), e.read().decode("utf-8", "replace")

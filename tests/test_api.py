@@ -263,7 +263,7 @@ def test_widget_shows_a_law_article_line_by_line() -> None:
 
     from conftest import INVENTED_DIR
     from policyqa.ingest.corpus import SourceFile, load_policy
-    from policyqa.ui import card_html, clause_text
+    from policyqa.ui_render import card_html, clause_text
 
     law = load_policy(SourceFile("law", INVENTED_DIR / "law.md", ""))
     svc = SimpleNamespace(qa=SimpleNamespace(index=SimpleNamespace(policies={"law": law})))

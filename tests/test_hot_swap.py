@@ -9,21 +9,18 @@ quote the edit removed (the stale check runs on the switch). The added document 
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import CORPUS_DIR, INVENTED_DIR, warm
-from live import REPO_ROOT, Server, live_server
+from live import REPO_ROOT, Server, call, live_server
 from policyqa.faq.officers import add_officer
 from policyqa.settings import Settings
 from policyqa.store import Store
@@ -34,19 +31,6 @@ STREAM = ["我们公司招了应届生，有补贴吗？", "企业新型学徒�
           "职工教育经费有多少要用于一线职工？", "什么是“一试双证”？"]
 QUOTE = "按规定给予一次性扩岗补助"
 FAQ_QUESTION = "扩岗补助是按规定给吗？"
-
-
-def call(srv: Server, method: str, path: str, body: Any = None, token: str = ""
-         ) -> tuple[int, Any]:
-    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
-    req = urllib.request.Request(srv.base + path, data=data, method=method, headers={
-        "Content-Type": "application/json", **({"Authorization": f"Bearer {token}"}
-                                               if token else {})})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return int(r.status), json.load(r)
-    except urllib.error.HTTPError as e:
-        return int(e.code), e.read().decode("utf-8", "replace")
 
 
 def ask(srv: Server, question: str) -> dict[str, Any]:

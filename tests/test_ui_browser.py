@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 
-from live import Server, live_server
+from live import Server, call, live_server
+from policyqa.faq.officers import add_officer
 from policyqa.settings import Settings
+from policyqa.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -43,7 +45,8 @@ pytestmark = pytest.mark.slow
 def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`policyqa serve` on the session's index folder (built by whoever comes first, the
     server or the in-process `qa` fixture) and a fresh SQLite database."""
-    with live_server(settings, tmp_path_factory.mktemp("ui_server")) as srv:
+    with live_server(settings, tmp_path_factory.mktemp("ui_server"),
+                     POLICYQA_TICKET_POLL_S="1") as srv:
         yield srv
 
 
@@ -157,6 +160,39 @@ def test_markup_in_question_is_text_and_handoff(page: Page, server: Server) -> N
         row = db.execute("SELECT status, transcript FROM handoff_tickets WHERE id = ?",
                          (ticket,)).fetchone()
     assert row is not None and row[0] == "open" and "失业金" in row[1]
+
+
+def test_officer_reply_reaches_the_widget(page: Page, server: Server) -> None:
+    """转人工, an officer claims and answers over the API, and the reply appears in the
+    citizen's conversation while the page is open — and again after a reload (the
+    ticket id is kept in the browser); closing the ticket is said once."""
+    open_ui(page, server)
+    ask(page, "公司不跟我签合同，能要双倍工资吗？")
+    page.locator("#handoff-btn").click()
+    expect(page.locator("#handoff-info")).to_contain_text("HT-")
+    ticket = page.locator("#handoff-info").inner_text().split("工单号：")[-1].strip()
+    store = Store.open(f"sqlite:///{server.data_dir / 'policyqa.db'}")
+    token = add_officer(store, "desk-ui", "editor")
+    store.close()
+    art = server.get_json("/api/v1/policies/labor-contract-law-2012/articles/82")
+    status, _ = call(server, "POST", f"/api/v1/officer/tickets/{ticket}/claim", {}, token)
+    assert status == 200
+    status, body = call(server, "POST", f"/api/v1/officer/tickets/{ticket}/replies", {
+        "body": "您好，可以主张二倍工资。<b>不是标记</b>",
+        "citations": [{"doc_id": "labor-contract-law-2012", "article": 82,
+                       "quote": art["sentences"][0]}]}, token)
+    assert status == 201, body
+    reply = page.locator("#chat .pq-reply")
+    expect(reply).to_have_count(1, timeout=T)
+    expect(reply).to_contain_text("可以主张二倍工资")
+    expect(reply).to_contain_text("<b>不是标记</b>")  # an officer's text is text too
+    expect(reply.locator(".cite-src")).to_contain_text("第八十二条")
+
+    page.reload()  # coming back: the conversation is new, the ticket's reply is shown
+    expect(page.locator("#chat .pq-reply")).to_have_count(1, timeout=T)
+    expect(page.locator("#handoff-info")).to_contain_text(ticket)
+    assert call(server, "POST", f"/api/v1/officer/tickets/{ticket}/close", {}, token)[0] == 200
+    expect(page.locator("#chat")).to_contain_text("工单已办结", timeout=T)
 
 
 def test_phone_width_and_embedding(browser: Browser, server: Server) -> None:

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     retention_days: Annotated[int, Field(ge=1)] = 180
     # The officer desk. A 转人工 ticket without a reply after this many hours is overdue.
     ticket_overdue_hours: Annotated[float, Field(gt=0)] = 24.0
+    # How often a widget page with a pending 转人工 ticket asks for an officer's reply (s).
+    ticket_poll_s: Annotated[float, Field(ge=0.5)] = 15.0
     # A 差评 (rating 1-2) is followed up within this many working days (国办发〔2019〕51号:
     # 15); weekends are skipped, and so are these holidays (JSON list of dates in the
     # environment, e.g. POLICYQA_HOLIDAYS='["2027-01-01","2027-02-08"]').

@@ -36,7 +36,10 @@ class DeskService:
         if len(body) > MAX_REPLY:
             raise InvalidEntry(f"回复不能超过{MAX_REPLY}字")
         policies = self.chat.qa.index.policies
-        cites = [cite_dict(check_citation(policies, c)) for c in citations]
+        cites = []
+        for raw in citations:  # verbatim, and with the citation the citizen will read
+            c = check_citation(policies, raw)
+            cites.append({**cite_dict(c), "citation": policies[c.doc_id].citation(c.article)})
         return self.tickets.reply(ticket_id, actor, body, cites)
 
     def ticket_to_draft(self, ticket_id: str, actor: Actor) -> dict[str, Any]:
