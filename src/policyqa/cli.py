@@ -43,6 +43,7 @@ def main() -> None:
 def ingest(check: bool) -> None:
     """Parse the corpus (with --check: print what was parsed per document)."""
     from policyqa.ingest.corpus import corpus_files, load_policy
+    from policyqa.ingest.report import DOCUMENT_COLUMNS, document_row
 
     s = _settings()
     failures, table = 0, []
@@ -70,26 +71,12 @@ def ingest(check: bool) -> None:
                 click.echo(f"    {a.cite_label:<6} {len(a.sentences):>3} sent  {a.heading}")
         if p.missing:
             click.echo(f"  missing  {', '.join(p.missing)}")
-        table.append(_document_row(p))
-    click.echo("\n" + " | ".join(_DOCUMENT_COLUMNS))
+        table.append(document_row(p))
+    click.echo("\n" + " | ".join(DOCUMENT_COLUMNS))
     for row in table:
         click.echo(" | ".join(row))
     if failures:
         raise PolicyQAError(f"{failures} document(s) failed to parse")
-
-
-_DOCUMENT_COLUMNS = ("doc_id", "title", "cited as", "文号", "level", "issuer", "jurisdiction",
-                     "adopted", "published", "amended", "effective", "status", "articles",
-                     "missing")
-
-
-def _document_row(p: Any) -> list[str]:
-    """One row of the documents table (a ``Policy``); several dates of a kind joined by 、."""
-    status = f"superseded by {p.superseded_by}" if p.superseded_by else p.status
-    return [p.doc_id, p.title, p.short_title, p.doc_no, p.level, "、".join(p.issuers),
-            p.jurisdiction, *("、".join(p.dates_of(k)) for k in
-                              ("adopted", "published", "amended", "effective")),
-            status, str(sum(1 for a in p.articles if a.ordinal)), ", ".join(p.missing)]
 
 
 @main.command()

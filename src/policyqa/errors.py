@@ -72,3 +72,14 @@ class Forbidden(PolicyQAError):
     """The officer is known, but their role may not do this (or four eyes forbid it)."""
 
     http_status = 403
+
+
+class InvalidDocument(PolicyQAError):
+    """An uploaded policy document cannot go into the corpus (format, encoding, no
+    articles, bad sidecar); nothing was changed."""
+
+    http_status = 422
+
+
+class DocumentTooLarge(PolicyQAError):
+    http_status = 413

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 16_384
     max_officer_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
     max_import_bytes: Annotated[int, Field(ge=1024)] = 5_000_000
+    # A policy document uploaded through the desk (.docx with images can be large).
+    max_document_bytes: Annotated[int, Field(ge=1024)] = 10_485_760
     # Citizens' questions, ratings and 转人工 tickets are deleted after this many days
     # (`policyqa purge`, and at every server start).
     retention_days: Annotated[int, Field(ge=1)] = 180

@@ -28,8 +28,10 @@ from policyqa.errors import (
     ConfigError,
     Conflict,
     CorpusError,
+    DocumentTooLarge,
     Forbidden,
     IndexStoreError,
+    InvalidDocument,
     InvalidQuestion,
     ModelError,
     NotFound,
@@ -45,6 +47,8 @@ log = logging.getLogger("policyqa.api")
 ERROR_STATUS: list[tuple[type[PolicyQAError], int]] = [
     (InvalidQuestion, 422),
     (InvalidEntry, 422),
+    (InvalidDocument, 422),
+    (DocumentTooLarge, 413),
     (Unauthorized, 401),
     (Forbidden, 403),
     (Conflict, 409),
@@ -141,7 +145,7 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
                            allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(
         Guard, limits=Limits(settings.max_body_bytes, settings.max_officer_body_bytes,
-                             settings.max_import_bytes),
+                             settings.max_import_bytes, settings.max_document_bytes),
         frame_ancestors=settings.frame_ancestors)
     from policyqa.api.docs import mount_docs
 
@@ -189,12 +193,14 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
 
     from policyqa.api.desk import public as desk_public
     from policyqa.api.desk import router as desk_router
+    from policyqa.api.documents import router as documents_router
     from policyqa.api.officer import router as officer_router
 
     app.include_router(router)
     app.include_router(desk_public)
     app.include_router(officer_router)
     app.include_router(desk_router)
+    app.include_router(documents_router)
     if mount_ui:
         try:
             from policyqa.ui import mount

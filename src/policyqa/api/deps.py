@@ -52,6 +52,8 @@ class AppState:
     problems: tuple[dict[str, str], ...] = ()
     ready: threading.Event = field(default_factory=threading.Event)
     _desk: Any = None
+    _documents: Any = None
+    swap_lock: threading.Lock = field(default_factory=threading.Lock)  # one switch at a time
 
     def service(self) -> Any:
         if self.chat is None:
@@ -66,6 +68,26 @@ class AppState:
 
             self._desk = DeskService(chat, self.faq, self.settings.ticket_overdue_hours)
         return self._desk
+
+    def documents(self) -> Any:
+        """The corpus through the desk; a change rebuilds the index and switches to it."""
+        self.service()
+        if self._documents is None:
+            from policyqa.desk.documents import DocumentDesk
+
+            self._documents = DocumentDesk(self.settings.corpus_dir, self._rebuild,
+                                           self.settings.max_document_bytes)
+        return self._documents
+
+    def _rebuild(self) -> str:
+        from policyqa.api.reload import swap_if_new
+        from policyqa.service import build_index, make_tokenizer
+
+        qa = self.service().qa
+        tokenizer, sig = make_tokenizer()
+        build_index(qa.settings, qa.encoder, tokenizer, sig)
+        swap_if_new(self)
+        return str(self.service().qa.index.build_name)
 
     def status(self) -> dict[str, Any]:
         """ok, or degraded with each corpus file that stops a new build and why."""

@@ -35,10 +35,13 @@ class Limits:
     public: int  # /api/v1 citizen routes and anything not named below
     officer: int  # /api/v1/officer/* JSON and the widget's own calls (/ui)
     imports: int  # /api/v1/officer/faq/import
+    documents: int = 10_485_760  # /api/v1/officer/documents (a policy file and its sidecar)
 
     def for_path(self, path: str) -> int:
         if path.startswith("/api/v1/officer/faq/import"):
             return self.imports
+        if path.startswith("/api/v1/officer/documents"):
+            return self.documents
         if path.startswith(("/api/v1/officer/", "/ui/")):
             return self.officer
         return self.public

@@ -22,6 +22,11 @@ log = logging.getLogger("policyqa.reload")
 
 def swap_if_new(state: Any) -> bool:
     """Load and switch to a new CURRENT build if there is one; True when switched."""
+    with state.swap_lock:  # the watcher and a document change may both ask at once
+        return _swap(state)
+
+
+def _swap(state: Any) -> bool:
     from policyqa.api.wiring import services
     from policyqa.ingest.corpus import corpus_problems
 

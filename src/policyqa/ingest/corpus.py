@@ -1,4 +1,5 @@
-"""Find and read corpus documents: ``<doc_id>.txt`` plus an optional ``<doc_id>.meta.json``.
+"""Find and read corpus documents: ``<doc_id>.txt`` (or .md, .docx, .html) plus an optional
+``<doc_id>.meta.json``.
 
 The sidecar holds what the text itself does not say (source URL) and, rarely,
 overrides for metadata the parser cannot find. The file stem is the document's
@@ -16,10 +17,10 @@ from pathlib import Path
 from policyqa.errors import CorpusError
 from policyqa.ingest.model import Policy
 from policyqa.ingest.parse import parse_policy
+from policyqa.ingest.readers import DOC_SUFFIXES, document_text
 
-_DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 META_SUFFIX = ".meta.json"
-DOC_SUFFIXES = (".txt", ".md")  # plain text as published, or markdown transcriptions
 # What a sidecar may say of its document (the text's own statements come first).
 SIDECAR_FACTS = ("title", "doc_no", "date", "issuers", "short_title", "level", "jurisdiction",
                  "status", "superseded_by", "adopted", "published", "amended", "effective")
@@ -45,13 +46,13 @@ def corpus_files(corpus_dir: Path) -> list[SourceFile]:
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     files, seen = [], dict[str, str]()
-    for path in sorted(p for p in corpus_dir.iterdir() if p.suffix in DOC_SUFFIXES
+    for path in sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in DOC_SUFFIXES
                        and p.is_file()):
         if path.stem in seen:
             raise CorpusError(f"{path.name}: the id {path.stem} is used by {seen[path.stem]} "
                               "too", file=path.name)
         seen[path.stem] = path.name
-        if not _DOC_ID.match(path.stem):
+        if not DOC_ID.match(path.stem):
             raise CorpusError(f"{path.name}: corpus file names must be ASCII ids "
                               "(letters, digits, . _ -), e.g. yrsg-2025-23.txt", file=path.name)
         meta = path.with_name(path.stem + META_SUFFIX)
@@ -59,7 +60,8 @@ def corpus_files(corpus_dir: Path) -> list[SourceFile]:
                                 hashlib.sha256(meta.read_bytes()).hexdigest()
                                 if meta.exists() else ""))
     if not files:
-        raise CorpusError(f"no documents (*.txt, *.md) in corpus folder {corpus_dir}")
+        raise CorpusError(f"no documents ({', '.join('*' + x for x in DOC_SUFFIXES)}) "
+                          f"in corpus folder {corpus_dir}")
     return files
 
 
@@ -78,20 +80,14 @@ def _read_meta(path: Path) -> dict[str, object]:
     return meta
 
 
-def read_text(path: Path, encoding: str = "utf-8") -> str:
-    """Decode strictly: a wrong encoding must stop the build, not garble quotes."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
-    except (UnicodeDecodeError, LookupError) as e:
-        raise CorpusError(f"{path.name}: cannot decode as {encoding} ({e}); "
-                          "save it as UTF-8 or set \"encoding\" in its .meta.json",
-                          file=path.name) from e
+def read_text(path: Path, encoding: str | None = None) -> str:
+    """The document's text (what quotes are checked against), in any supported format."""
+    return document_text(path, encoding)
 
 
 def load_policy(src: SourceFile) -> Policy:
     meta = _read_meta(src.path)
-    raw = read_text(src.path, str(meta.get("encoding", "utf-8")))
+    raw = read_text(src.path, str(meta["encoding"]) if meta.get("encoding") else None)
     overrides = {k: v for k, v in meta.items() if k in SIDECAR_FACTS}
     return parse_policy(raw, doc_id=src.doc_id, source_name=src.path.name,
                         source_url=str(meta.get("source_url", "")), source_sha256=src.sha256,
