@@ -195,6 +195,56 @@ def test_officer_reply_reaches_the_widget(page: Page, server: Server) -> None:
     expect(page.locator("#chat")).to_contain_text("工单已办结", timeout=T)
 
 
+def test_officer_desk_page(browser: Browser, server: Server) -> None:
+    """The officer's page: log in with a token, find the citizen's ticket, claim and
+    answer it, and the citizen sees the reply in the widget; 命中测试 and the role
+    check work from the page; a citizen's markup stays text on the officer's screen."""
+    citizen = browser.new_context(locale="zh-CN").new_page()
+    citizen.set_default_timeout(T)
+    open_ui(citizen, server)
+    evil = '<img src=x onerror="window.__xss=1">加班费怎么算？'
+    ask(citizen, evil)
+    citizen.locator("#handoff-btn").click()
+    expect(citizen.locator("#handoff-info")).to_contain_text("HT-")
+    ticket = citizen.locator("#handoff-info").inner_text().split("工单号：")[-1].strip()
+
+    store = Store.open(f"sqlite:///{server.data_dir / 'policyqa.db'}")
+    token = add_officer(store, "desk-page", "editor")
+    store.close()
+    officer = browser.new_context(locale="zh-CN").new_page()
+    officer.set_default_timeout(T)
+    officer.goto(server.base + "/desk")
+    officer.locator("#token").fill("pqa_wrong")
+    officer.locator("#login-form button").click()
+    expect(officer.locator("#login-error")).to_contain_text("令牌")
+    officer.locator("#token").fill(token)
+    officer.locator("#login-form button").click()
+    expect(officer.locator("#me")).to_contain_text("desk-page（editor）")
+    row = officer.locator("#ticket-list tbody tr", has_text=ticket)
+    expect(row).to_contain_text(evil)  # shown as text
+    assert officer.evaluate("window.__xss") is None
+    row.click()
+    expect(officer.locator("#ticket-title")).to_contain_text(ticket)
+    officer.locator("#ticket-claim").click()
+    expect(officer.locator("#ticket-title")).to_contain_text("claimed")
+    officer.locator("#reply-body").fill("您好，加班费按劳动法第四十四条的标准支付。")
+    officer.locator("#reply-form button[type=submit]").click()
+    expect(officer.locator("#flash")).to_contain_text("回复已发送")
+    expect(officer.locator("#ticket-replies")).to_contain_text("第四十四条的标准")
+
+    expect(citizen.locator("#chat .pq-reply")).to_contain_text("第四十四条的标准", timeout=T)
+
+    officer.locator("nav button[data-tab=probe]").click()
+    officer.locator("#probe-question").fill("试用期最长多久？")
+    officer.locator("#probe-form button").click()
+    expect(officer.locator("#probe-result")).to_contain_text("回答：answered")
+    expect(officer.locator("#probe-result .card").first).to_be_visible()
+    officer.locator("nav button[data-tab=documents]").click()  # admins only
+    expect(officer.locator("#flash")).to_contain_text("权限不足")
+    officer.locator("nav button[data-tab=review]").click()
+    expect(officer.locator("#tab-review")).to_be_visible()
+
+
 def test_phone_width_and_embedding(browser: Browser, server: Server) -> None:
     ctx = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
                               has_touch=True, device_scale_factor=2, locale="zh-CN")

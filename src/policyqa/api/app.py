@@ -193,6 +193,7 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
 
     from policyqa.api.desk import public as desk_public
     from policyqa.api.desk import router as desk_router
+    from policyqa.api.deskpage import router as deskpage_router
     from policyqa.api.documents import router as documents_router
     from policyqa.api.officer import router as officer_router
 
@@ -201,6 +202,7 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
     app.include_router(officer_router)
     app.include_router(desk_router)
     app.include_router(documents_router)
+    app.include_router(deskpage_router)
     if mount_ui:
         try:
             from policyqa.ui import mount

@@ -1,0 +1,43 @@
+"""The officer desk's web page (/desk): one static page and its script, served from the
+package. It holds no data: it calls the officer API with the bearer token the officer
+types in (kept in the tab's sessionStorage), so the page itself needs no login route.
+Its own CSP allows scripts and styles from this origin only, and no framing."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse, Response
+
+router = APIRouter(include_in_schema=False)
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+       "img-src 'self'; frame-ancestors 'none'; form-action 'self'")
+_TYPES = {"desk.html": "text/html; charset=utf-8",
+          "desk.js": "text/javascript; charset=utf-8", "desk.css": "text/css; charset=utf-8"}
+
+
+def _asset(name: str) -> Response:
+    data = files("policyqa.api").joinpath("static", name).read_bytes()
+    return Response(data, media_type=_TYPES[name], headers={
+        "Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+
+
+@router.get("/desk")
+def desk_redirect() -> RedirectResponse:
+    return RedirectResponse("/desk/")
+
+
+@router.get("/desk/")
+def desk_page() -> Response:
+    return _asset("desk.html")
+
+
+@router.get("/desk/desk.js")
+def desk_script() -> Response:
+    return _asset("desk.js")
+
+
+@router.get("/desk/desk.css")
+def desk_style() -> Response:
+    return _asset("desk.css")
