@@ -21,6 +21,7 @@ eval:
 	.venv/bin/policyqa eval --gold eval/holdout2.jsonl --json eval/out/holdout2.json
 	.venv/bin/policyqa eval --gold eval/holdout3.jsonl --json eval/out/holdout3.json
 	.venv/bin/policyqa eval --gold eval/holdout4.jsonl --json eval/out/holdout4.json
+	.venv/bin/policyqa eval --gold eval/holdout5.jsonl --json eval/out/holdout5.json
 
 bench:
 	.venv/bin/python bench/bench_query.py

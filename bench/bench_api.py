@@ -20,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -71,25 +73,55 @@ def run(url: str, questions: list[str], concurrency: int, n: int) -> dict[str, f
             "p95_ms": round(float(np.percentile(lat, 95)), 1), "faq": from_faq}
 
 
+def add_officer(env: dict[str, str], name: str, role: str) -> str:
+    return subprocess.run([str(REPO / ".venv/bin/policyqa"), "officer", "add", name, "--role",
+                           role], cwd=REPO, env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def publish_faq(url: str, env: dict[str, str]) -> int:
-    """Draft entries from every clause through the officer API, then review and publish."""
-    token = subprocess.run([str(REPO / ".venv/bin/policyqa"), "officer", "add", "bench"],
-                           cwd=REPO, env=env, capture_output=True, text=True, check=True
-                           ).stdout.strip()
-    h = {"Authorization": f"Bearer {token}"}
+    """Draft entries from every clause through the officer API; an editor submits them
+    and a reviewer publishes them (four eyes)."""
+    editor = {"Authorization": f"Bearer {add_officer(env, 'bench', 'editor')}"}
+    reviewer = {"Authorization": f"Bearer {add_officer(env, 'bench-rev', 'reviewer')}"}
     n = 0
-    with httpx.Client(timeout=300, headers=h) as c:
+    with httpx.Client(timeout=300) as c:
         for p in c.get(f"{url}/api/v1/policies").json():
             for a in p["articles"]:
-                r = c.post(f"{url}/api/v1/officer/faq/drafts",
+                r = c.post(f"{url}/api/v1/officer/faq/drafts", headers=editor,
                            json={"doc_id": p["doc_id"], "article": a["article"], "limit": 3})
                 for e in r.json().get("created", []):
                     v = e["version"]
-                    for to in ("in_review", "published"):
+                    for to, who in (("in_review", editor), ("published", reviewer)):
                         v = c.post(f"{url}/api/v1/officer/faq/{e['id']}/transition",
-                                   json={"version": v, "to": to}).json()["version"]
+                                   headers=who, json={"version": v, "to": to}).json()["version"]
                     n += 1
     return n
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``policyqa serve`` on a free loopback port, ready; terminated afterwards."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(REPO / ".venv/bin/policyqa"), "serve", "--port", str(port)], cwd=REPO, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise SystemExit("server did not become ready")
+        yield url, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def main() -> None:
@@ -101,25 +133,10 @@ def main() -> None:
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for f in GOLD if (REPO / f).exists()
                  for line in (REPO / f).read_text("utf-8").splitlines() if line.strip()]
-    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "POLICYQA_DATA_DIR": tmp, "POLICYQA_RATE_LIMIT_PER_MINUTE": "0",
                "POLICYQA_ENCODER": args.encoder, "OMP_NUM_THREADS": "1"}
-        server = subprocess.Popen(
-            [str(REPO / ".venv/bin/policyqa"), "serve", "--port", str(port)], cwd=REPO, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 300
-            while time.time() < deadline:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
-            else:
-                raise SystemExit("server did not become ready")
+        with serving(env) as (url, server):
             if args.faq:
                 print(f"published {publish_faq(url, env)} 问答库 entries", file=sys.stderr)
             # Disjoint slices of the questions per run, so no run is served from the
@@ -135,10 +152,6 @@ def main() -> None:
                       f"{r['p50_ms']} | {r['p95_ms']} | {r['faq']}")
             print("targets: c=1 p50 <= 40 ms, p95 <= 80 ms; c=8 >= 50 req/s with 0 errors",
                   file=sys.stderr)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import io
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import CORPUS_DIR, DOC_NO, auth, chat, corpus_text, warm
+from pg import create_database, drop_database
 from policyqa.api import create_app
 from policyqa.faq.officers import add_officer
 from policyqa.ingest.corpus import corpus_files, load_policy
@@ -45,10 +47,18 @@ def as_html(text: str) -> bytes:
             f"<body><div class='nav'></div>{body}</body></html>").encode()
 
 
-@pytest.fixture(scope="module")
-def app(settings: Settings, tmp_path_factory: pytest.TempPathFactory
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def app(request: pytest.FixtureRequest, settings: Settings,
+        tmp_path_factory: pytest.TempPathFactory
         ) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
+    """An app on a private corpus copy without two documents (uploaded by the tests),
+    its own index folder and database (SQLite, or a new PostgreSQL database)."""
     tmp = tmp_path_factory.mktemp("docs")
+    db: dict[str, Any] = {}
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_url")
+        name = f"docs_{uuid.uuid4().hex[:8]}"
+        db = {"database_url": create_database(server, name)}
     corpus = tmp / "corpus"
     shutil.copytree(CORPUS_DIR, corpus)
     for f in corpus.iterdir():
@@ -56,12 +66,14 @@ def app(settings: Settings, tmp_path_factory: pytest.TempPathFactory
             f.unlink()
     s = settings.model_copy(update={
         "corpus_dir": corpus, "index_dir": warm(tmp / "index", settings.index_dir),
-        "data_dir": tmp / "data", "rate_limit_per_minute": 0, "index_poll_s": 0})
+        "data_dir": tmp / "data", "rate_limit_per_minute": 0, "index_poll_s": 0, **db})
     with TestClient(create_app(s, background=False, mount_ui=False)) as c:
         store = c.app.state.policyqa.chat.store  # type: ignore[attr-defined]
         tokens = {"admin": add_officer(store, "adm", "admin"),
                   "reviewer": add_officer(store, "rev", "reviewer")}
         yield c, tokens, corpus
+    if db:
+        drop_database(server, name)
 
 
 def build_name(c: TestClient) -> str:
