@@ -86,10 +86,20 @@ def upload(c: TestClient, token: str, name: str, data: bytes, path: str = "/chec
 
 
 def test_only_admins_manage_documents(app: tuple[TestClient, dict[str, str], Path]) -> None:
-    c, tok, _ = app
-    assert c.get(DOCS, headers=auth(tok["reviewer"])).status_code == 403
+    """Every documents route (from the OpenAPI document) is 403 for a reviewer, and the
+    corpus is unchanged."""
+    c, tok, corpus = app
+    files = sorted(p.name for p in corpus.iterdir())
+    paths = c.app.openapi()["paths"]  # type: ignore[attr-defined]
+    routes = [(m.upper(), p.replace("{doc_id}", "labor-law-2018")) for p, ops in paths.items()
+              if p.startswith(DOCS) for m in ops]
+    assert len(routes) == 5
+    for method, path in routes:
+        r = c.request(method, path, headers=auth(tok["reviewer"]), json={"by": "x"})
+        assert r.status_code == 403 and "管理员" in r.json()["detail"], (method, path)
     r = upload(c, tok["reviewer"], "x.txt", b"x")
     assert r.status_code == 403 and "管理员" in r.json()["detail"]
+    assert sorted(p.name for p in corpus.iterdir()) == files
     rows = c.get(DOCS, headers=auth(tok["admin"])).json()["rows"]
     assert HOURS not in [r[0] for r in rows] and len(rows) == 16
 

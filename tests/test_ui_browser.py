@@ -81,6 +81,15 @@ def ask(page: Page, question: str) -> None:
     expect(page.locator("#chat .pq-answer")).to_have_count(before + 1, timeout=T)
 
 
+def officer_token(server: Server, name: str, role: str = "editor") -> str:
+    """An officer in the server's own database (the CLI would do the same)."""
+    store = Store.open(f"sqlite:///{server.data_dir / 'policyqa.db'}")
+    try:
+        return add_officer(store, name, role)
+    finally:
+        store.close()
+
+
 def latest_rating(server: Server) -> tuple[Any, ...] | None:
     with server.db() as db:
         return db.execute(
@@ -171,9 +180,7 @@ def test_officer_reply_reaches_the_widget(page: Page, server: Server) -> None:
     page.locator("#handoff-btn").click()
     expect(page.locator("#handoff-info")).to_contain_text("HT-")
     ticket = page.locator("#handoff-info").inner_text().split("工单号：")[-1].strip()
-    store = Store.open(f"sqlite:///{server.data_dir / 'policyqa.db'}")
-    token = add_officer(store, "desk-ui", "editor")
-    store.close()
+    token = officer_token(server, "desk-ui")
     art = server.get_json("/api/v1/policies/labor-contract-law-2012/articles/82")
     status, _ = call(server, "POST", f"/api/v1/officer/tickets/{ticket}/claim", {}, token)
     assert status == 200
@@ -208,9 +215,7 @@ def test_officer_desk_page(browser: Browser, server: Server) -> None:
     expect(citizen.locator("#handoff-info")).to_contain_text("HT-")
     ticket = citizen.locator("#handoff-info").inner_text().split("工单号：")[-1].strip()
 
-    store = Store.open(f"sqlite:///{server.data_dir / 'policyqa.db'}")
-    token = add_officer(store, "desk-page", "editor")
-    store.close()
+    token = officer_token(server, "desk-page")
     officer = browser.new_context(locale="zh-CN").new_page()
     officer.set_default_timeout(T)
     officer.goto(server.base + "/desk")

@@ -10,6 +10,8 @@ from importlib.resources import files
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
+from policyqa.errors import NotFound
+
 router = APIRouter(include_in_schema=False)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
        "img-src 'self'; frame-ancestors 'none'; form-action 'self'")
@@ -33,11 +35,9 @@ def desk_page() -> Response:
     return _asset("desk.html")
 
 
-@router.get("/desk/desk.js")
-def desk_script() -> Response:
-    return _asset("desk.js")
-
-
-@router.get("/desk/desk.css")
-def desk_style() -> Response:
-    return _asset("desk.css")
+@router.get("/desk/{name}")
+def desk_asset(name: str) -> Response:
+    """The page's script and style sheet (nothing else is served from here)."""
+    if name not in _TYPES or name == "desk.html":
+        raise NotFound("没有这个文件")
+    return _asset(name)
