@@ -340,3 +340,37 @@ def test_bad_input_is_a_clear_4xx(desk: tuple[TestClient, dict[str, str]], metho
     assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
     assert r.json()["detail"]
     assert c.get("/api/v1/handoff/HT-nope").status_code == 404
+
+
+# ---- officer accounts (admins) -----------------------------------------------------------
+
+
+def test_admins_manage_officers(desk: tuple[TestClient, dict[str, str]]) -> None:
+    c, tok = desk
+    for who in ("ed", "rev"):
+        assert c.get(f"{OFFICER}/officers", headers=auth(tok[who])).status_code == 403
+    name = f"new{uuid.uuid4().hex[:6]}"
+    r = c.post(f"{OFFICER}/officers", headers=auth(tok["adm"]), json={"name": name})
+    assert r.status_code == 201, r.text
+    new = r.json()["token"]
+    assert r.json()["role"] == "editor"  # the least role by default
+    assert c.get(f"{OFFICER}/me", headers=auth(new)).json() == {"name": name, "role": "editor"}
+    assert c.post(f"{OFFICER}/officers", headers=auth(tok["adm"]),
+                  json={"name": name}).status_code == 409  # already active
+    assert c.patch(f"{OFFICER}/officers/{name}", headers=auth(tok["adm"]),
+                   json={"role": "reviewer"}).json()["role"] == "reviewer"
+    assert c.get(f"{OFFICER}/me", headers=auth(new)).json()["role"] == "reviewer"
+    listed = {o["name"]: o for o in c.get(f"{OFFICER}/officers", headers=auth(tok["adm"])).json()}
+    assert listed[name]["role"] == "reviewer" and listed[name]["revoked_at"] is None
+    assert "token" not in listed[name] and "token_hash" not in listed[name]
+    assert c.post(f"{OFFICER}/officers/{name}/revoke", headers=auth(tok["adm"])).status_code == 200
+    assert c.get(f"{OFFICER}/me", headers=auth(new)).status_code == 401
+    # an admin cannot lock themselves out; bad input is a clear 4xx
+    assert c.post(f"{OFFICER}/officers/adm/revoke", headers=auth(tok["adm"])).status_code == 409
+    assert c.patch(f"{OFFICER}/officers/adm", headers=auth(tok["adm"]),
+                   json={"role": "editor"}).status_code == 409
+    for body in ({"name": "有 空格"}, {"name": "x", "role": "boss"}, {"name": ""}, {}):
+        assert c.post(f"{OFFICER}/officers", headers=auth(tok["adm"]),
+                      json=body).status_code == 422, body
+    assert c.post(f"{OFFICER}/officers/nobody/revoke",
+                  headers=auth(tok["adm"])).status_code == 404

@@ -74,7 +74,7 @@ def officer_routes(c: TestClient) -> list[tuple[str, str]]:
     paths = c.app.openapi()["paths"]  # type: ignore[attr-defined]
     def concrete(path: str) -> str:
         return (path.replace("{entry_id}", "x").replace("{ticket_id}", "HT-x")
-                .replace("{fid}", "1").replace("{doc_id}", "x"))
+                .replace("{fid}", "1").replace("{doc_id}", "x").replace("{name}", "x"))
     return [(m.upper(), concrete(path)) for path, ops in paths.items()
             if path.startswith(OFFICER) for m in ops]
 

@@ -250,6 +250,26 @@ def test_officer_desk_page(browser: Browser, server: Server) -> None:
     expect(officer.locator("#tab-review")).to_be_visible()
 
 
+def test_admin_adds_an_officer_from_the_desk_page(browser: Browser, server: Server) -> None:
+    """An admin adds an officer on the page; the token shown once logs the new officer in."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.set_default_timeout(T)
+    page.goto(server.base + "/desk/")
+    page.locator("#token").fill(officer_token(server, "desk-admin", "admin"))
+    page.locator("#login-form button").click()
+    expect(page.locator("#me")).to_contain_text("desk-admin（admin）")
+    page.locator("nav button[data-tab=officers]").click()
+    page.locator("#officer-name").fill("desk-new")
+    page.locator("#officer-role").select_option("reviewer")
+    page.locator("#officer-form button").click()
+    expect(page.locator("#officer-token")).to_contain_text("只显示这一次")
+    token = page.locator("#officer-token").inner_text().rsplit("：", 1)[-1].strip()
+    expect(page.locator("#officer-list tbody tr", has_text="desk-new")).to_contain_text(
+        "reviewer")
+    status, me = call(server, "GET", "/api/v1/officer/me", None, token)
+    assert status == 200 and me == {"name": "desk-new", "role": "reviewer"}
+
+
 def test_phone_width_and_embedding(browser: Browser, server: Server) -> None:
     ctx = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
                               has_touch=True, device_scale_factor=2, locale="zh-CN")

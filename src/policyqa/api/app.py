@@ -196,12 +196,14 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
     from policyqa.api.deskpage import router as deskpage_router
     from policyqa.api.documents import router as documents_router
     from policyqa.api.officer import router as officer_router
+    from policyqa.api.officers import router as officers_router
 
     app.include_router(router)
     app.include_router(desk_public)
     app.include_router(officer_router)
     app.include_router(desk_router)
     app.include_router(documents_router)
+    app.include_router(officers_router)
     app.include_router(deskpage_router)
     if mount_ui:
         try:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from policyqa.errors import PolicyQAError
+from policyqa.errors import NotFound, PolicyQAError
 from policyqa.roles import ROLES, Actor
 from policyqa.store import Store
 from policyqa.store.models import Officer, utcnow
@@ -73,7 +73,7 @@ def revoke_officer(store: Store, name: str) -> None:
     with store.writing() as s:
         row = s.scalars(select(Officer).where(Officer.name == name.strip())).first()
         if row is None:
-            raise OfficerError(f"no officer named {name!r}")
+            raise NotFound(f"no officer named {name!r}")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
 
@@ -90,7 +90,7 @@ def set_role(store: Store, name: str, role: str) -> None:
     with store.writing() as s:
         row = s.scalars(select(Officer).where(Officer.name == name.strip())).first()
         if row is None:
-            raise OfficerError(f"no officer named {name!r}")
+            raise NotFound(f"no officer named {name!r}")
         row.role = role
 
 

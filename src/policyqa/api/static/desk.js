@@ -74,7 +74,8 @@ function show(tab) {
   for (const s of document.querySelectorAll(".tab")) s.hidden = s.id !== "tab-" + tab;
   flash("");
   const load = { tickets: loadTickets, followups: loadFollowups, review: loadReview,
-                 probe: async () => {}, documents: loadDocuments }[tab];
+                 probe: async () => {}, documents: loadDocuments,
+                 officers: loadOfficers }[tab];
   guarded(load);
   guarded(loadStats);
 }
@@ -245,6 +246,47 @@ async function confirmUpload() {
   await loadDocuments();
 }
 
+// ---- 工作人员 -------------------------------------------------------------------------
+
+async function loadOfficers() {
+  const list = await api("GET", "/officers");
+  $("officer-list").tBodies[0].replaceChildren(...list.map((o) => {
+    const actions = el("span");
+    if (!o.revoked_at) {
+      const role = document.createElement("select");
+      for (const r of ["editor", "reviewer", "admin"]) {
+        const opt = el("option", r);
+        opt.value = r;
+        opt.selected = r === o.role;
+        role.append(opt);
+      }
+      role.addEventListener("change", () => guarded(async () => {
+        await api("PATCH", "/officers/" + encodeURIComponent(o.name), { role: role.value });
+        flash(o.name + " 现为 " + role.value);
+      }));
+      const revoke = el("button", "吊销令牌");
+      revoke.type = "button";
+      revoke.addEventListener("click", () => guarded(async () => {
+        await api("POST", "/officers/" + encodeURIComponent(o.name) + "/revoke");
+        flash("已吊销：" + o.name);
+        await loadOfficers();
+      }));
+      actions.append(role, revoke);
+    }
+    return row([o.name, o.role, o.revoked_at ? "已吊销" : "有效", actions]);
+  }));
+}
+
+async function addOfficer(ev) {
+  ev.preventDefault();
+  const out = await api("POST", "/officers", { name: $("officer-name").value.trim(),
+                                                role: $("officer-role").value });
+  $("officer-token").hidden = false;
+  $("officer-token").textContent = `${out.name}（${out.role}）的令牌，只显示这一次：${out.token}`;
+  $("officer-name").value = "";
+  await loadOfficers();
+}
+
 // ---- wiring ---------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -271,5 +313,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("probe-form").addEventListener("submit", (ev) => guarded(() => runProbe(ev)));
   $("upload-form").addEventListener("submit", (ev) => guarded(() => checkUpload(ev)));
   $("upload-confirm").addEventListener("click", () => guarded(confirmUpload));
+  $("officer-form").addEventListener("submit", (ev) => guarded(() => addOfficer(ev)));
+  setInterval(() => {  // the queue refreshes itself while it is on screen
+    if (!$("desk").hidden && !$("tab-tickets").hidden) guarded(loadTickets);
+  }, 30000);
   if (token) login();
 });
