@@ -126,6 +126,17 @@ def test_ticket_from_handoff_to_the_reply_the_citizen_reads(
     assert stats["median_minutes_to_first_reply"] is not None
 
 
+def test_a_guessable_old_ticket_id_is_not_served_publicly(
+        desk: tuple[TestClient, dict[str, str]]) -> None:
+    c, tok = desk
+    tid, _ = handoff(c, "工伤保险待遇有哪些？")
+    old = tid[:-10]  # HT-YYYYMMDD-<6 hex>, the form of tickets made before this release
+    with store_of(c).writing() as s:
+        s.execute(update(HandoffTicket).where(HandoffTicket.id == tid).values(id=old))
+    assert c.get(f"/api/v1/handoff/{old}").status_code == 404
+    assert c.get(f"{OFFICER}/tickets/{old}", headers=auth(tok["ed"])).status_code == 200
+
+
 def test_two_officers_claiming_at_once_one_wins(desk: tuple[TestClient, dict[str, str]]
                                                ) -> None:
     c, _ = desk

@@ -8,6 +8,7 @@ citizen reads it by the ticket's unguessable id, which never shows the transcrip
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from statistics import median
@@ -22,6 +23,9 @@ from policyqa.store import Store
 from policyqa.store.models import TICKET_STATUSES, HandoffTicket, TicketReply, utcnow
 
 MAX_REPLY = 4000
+# Only ids with 64 random bits are served publicly: tickets from before (HT-…-<6 hex>)
+# could be guessed, so their replies stay on the officer side.
+PUBLIC_ID = re.compile(r"^HT-\d{8}-[0-9a-f]{16}$")
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -77,6 +81,8 @@ class TicketRepo:
 
     def public(self, ticket_id: str) -> dict[str, Any]:
         """What the citizen may see: status and replies, never the transcript."""
+        if not PUBLIC_ID.match(ticket_id):
+            raise NotFound(f"工单不存在：{ticket_id[:40]}")
         with self.store.reading() as s:
             t = self._row(s, ticket_id)
             return {"ticket_id": t.id, "status": t.status, "created_at": _iso(t.created_at),
