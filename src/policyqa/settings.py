@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # a build written by `policyqa index` is then loaded beside the one in service and
     # swapped in without a restart.
     index_poll_s: Annotated[float, Field(ge=0)] = 5.0
+    # How often a server checks whether another process changed the 问答库 (seconds;
+    # 0 = never): one cheap read, so a publish on one replica is served everywhere.
+    faq_poll_s: Annotated[float, Field(ge=0)] = 1.0
     # Questions a server process encodes at once (0 = one per core): each encode runs on
     # one core and holds its own buffers, so more gives no speed and costs memory.
     encode_slots: Annotated[int, Field(ge=0)] = 0

@@ -125,16 +125,18 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from policyqa.api.reload import IndexWatcher
+        from policyqa.api.reload import watchers
 
         if background:
             threading.Thread(target=_load, args=(state, loader), daemon=True).start()
         else:
             _load(state, loader)
-        watcher = IndexWatcher(state, settings.index_poll_s)
-        watcher.start()  # a new build written by `policyqa index` is served without restart
+        polls = watchers(state)  # a new index build, another process's 问答库 change
+        for p in polls:
+            p.start()
         yield
-        watcher.stop()
+        for p in polls:
+            p.stop()
 
     app = FastAPI(title="policyqa 12333 政策问答", version="1", lifespan=lifespan,
                   docs_url=None, redoc_url=None, default_response_class=UTF8JSONResponse)

@@ -1,4 +1,5 @@
-"""A running server picks up a new index build without a restart.
+"""A running server picks up a new index build, and 问答库 changes made by other
+processes, without a restart.
 
 `policyqa index` (in another process) writes a new build and then flips the CURRENT
 pointer. Every server polls that pointer; on a change it loads the new build beside the
@@ -6,13 +7,15 @@ one in service — the chat keeps answering from the old one meanwhile — runs 
 stale check against it, and swaps the app's chat and officer services in one step. A
 request in flight keeps the objects it started with and finishes on the old build,
 which is released when the last such request is done. A build that fails to load is
-logged and the old one kept.
+logged and the old one kept. The 问答库 is checked the same way, more often (one cheap
+read of its fingerprint): a publish on one replica is served by every replica.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from policyqa.errors import PolicyQAError
@@ -49,14 +52,23 @@ def _swap(state: Any) -> bool:
     return True
 
 
-class IndexWatcher:
-    """Polls the index folder's CURRENT pointer every ``interval_s`` seconds."""
+def faq_if_changed(state: Any) -> bool:
+    """Reload the 问答库 view if another process changed it (a publish on another replica)."""
+    faq = state.faq
+    return bool(faq is not None and faq.refresh_if_changed())
 
-    def __init__(self, state: Any, interval_s: float) -> None:
+
+class Poller:
+    """Runs ``check(state)`` every ``interval_s`` seconds in a daemon thread, once the app
+    is ready; an error is logged and the next tick tries again."""
+
+    def __init__(self, state: Any, interval_s: float, check: Callable[[Any], bool],
+                 name: str) -> None:
         self.state = state
         self.interval_s = interval_s
+        self.check = check
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="index-watcher", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         if self.interval_s > 0:
@@ -69,6 +81,14 @@ class IndexWatcher:
         self.state.ready.wait()
         while not self._stop.wait(self.interval_s):
             try:
-                swap_if_new(self.state)
-            except Exception:  # never let the watcher die: the next poll tries again
-                log.exception("index reload failed")
+                self.check(self.state)
+            except Exception:  # never let the poller die: the next tick tries again
+                log.exception("%s failed", self._thread.name)
+
+
+def watchers(state: Any) -> list[Poller]:
+    """What every server process polls: the index folder's CURRENT pointer (a new build)
+    and the 问答库's fingerprint (a change made by another process)."""
+    s = state.settings
+    return [Poller(state, s.index_poll_s, swap_if_new, "index-watcher"),
+            Poller(state, s.faq_poll_s, faq_if_changed, "faq-watcher")]

@@ -90,6 +90,14 @@ class FaqRepo:
             return [entry_dict(e) for e in s.scalars(
                 select(FaqEntry).order_by(FaqEntry.created_at, FaqEntry.id))]
 
+    def fingerprint(self) -> tuple[int, str]:
+        """Changes whenever any entry is created or changed (every write bumps its
+        ``updated_at``): one cheap read that tells another process to reload."""
+        with self.store.reading() as s:
+            n, last = s.execute(select(func.count(), func.max(FaqEntry.updated_at))
+                                .select_from(FaqEntry)).one()
+        return int(n), last.isoformat() if last else ""
+
     def servable(self) -> list[dict[str, Any]]:
         """Published entries whose citations still hold: what chat may answer from."""
         with self.store.reading() as s:

@@ -30,6 +30,7 @@ class FaqService:
         # citizens also type are encoded once.
         self.matcher = matcher or FaqMatcher(lambda t: qa.retriever.embed_query(t)[2])
         self._drafter: Any = None
+        self._seen: tuple[int, str] | None = None  # the 问答库 fingerprint last loaded
 
     @property
     def policies(self) -> Mapping[str, Policy]:
@@ -43,7 +44,17 @@ class FaqService:
         return flagged
 
     def refresh(self) -> None:
+        seen = self.repo.fingerprint()  # read first: a change during the load is seen next time
         self.matcher.load(self.repo.servable())
+        self._seen = seen
+
+    def refresh_if_changed(self) -> bool:
+        """Reload what may be served if another process (or replica) changed the 问答库;
+        True when it did. Called every ``faq_poll_s`` by each server process."""
+        if self.repo.fingerprint() == self._seen:
+            return False
+        self.refresh()
+        return True
 
     # ---- drafting --------------------------------------------------------------------
 
