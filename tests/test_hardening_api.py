@@ -241,13 +241,16 @@ def test_imports_land_in_review_with_an_import_audit(env: tuple[TestClient, str]
 
 
 def test_retention_purges_old_citizen_data(env: tuple[TestClient, str]) -> None:
+    from policyqa.desk.tickets import TicketRepo
+    from policyqa.roles import Actor
     from policyqa.store.retention import purge
 
     c, _ = env
     store = c.app.state.policyqa.chat.store  # type: ignore[attr-defined]
     old, new = chat(c, "企业新型学徒制有补贴吗？"), chat(c, "企业新型学徒制有补贴吗？")
     c.post("/api/v1/feedback", json={"answer_id": old["answer_id"], "rating": 1})
-    assert c.post("/api/v1/handoff", json={"session_id": old["session_id"]}).status_code == 200
+    ticket = c.post("/api/v1/handoff", json={"session_id": old["session_id"]}).json()
+    TicketRepo(store).reply(ticket["ticket_id"], Actor("li", "editor"), "已回复")
     with store.engine.begin() as conn:  # the first conversation happened 200 days ago
         for table, col, key in (("turns", "session_id", "session_id"),
                                 ("handoff_tickets", "session_id", "session_id"),
@@ -255,8 +258,9 @@ def test_retention_purges_old_citizen_data(env: tuple[TestClient, str]) -> None:
             stamp = "last_active_at" if table == "chat_sessions" else "created_at"
             conn.execute(text(f"UPDATE {table} SET {stamp} = :t WHERE {col} = :s"),
                          {"t": "2020-01-01 00:00:00", "s": old[key]})
-    assert purge(store, 180) == {"feedback": 1, "turns": 1, "handoffs": 1, "sessions": 1}
+    assert purge(store, 180) == {"feedback": 1, "followups": 1, "turns": 1, "ticket_replies": 1,
+                                 "handoffs": 1, "sessions": 1}  # the 差评 opened a 回访 item
     with pytest.raises(Exception, match="会话不存在"):
         store.transcript(old["session_id"])
     assert [t["answer_id"] for t in store.transcript(new["session_id"])] == [new["answer_id"]]
-    assert purge(store, 180) == {"feedback": 0, "turns": 0, "handoffs": 0, "sessions": 0}
+    assert set(purge(store, 180).values()) == {0}

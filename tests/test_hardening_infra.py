@@ -191,5 +191,6 @@ def test_purge_command(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["purge"], env=env)
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout) == {"retention_days": 30, "deleted": {
-        "feedback": 0, "turns": 0, "handoffs": 0, "sessions": 0}}  # nothing is that old yet
+        "feedback": 0, "followups": 0, "turns": 0, "ticket_replies": 0, "handoffs": 0,
+        "sessions": 0}}  # nothing is that old yet
     assert CliRunner().invoke(main, ["purge", "--days", "0"], env=env).exit_code == 2
