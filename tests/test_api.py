@@ -275,3 +275,13 @@ def test_widget_shows_a_law_article_line_by_line() -> None:
                     "（二）完成操作测试的。")
     html = card_html([cite], text)
     assert "<br><mark>（二）完成操作测试的。</mark>" in html and "第三条第（二）项" in html
+
+
+def test_an_officer_reply_renders_as_text_in_beijing_time() -> None:
+    from policyqa.ui_render import reply_html
+
+    out = reply_html({"created_at": "2026-12-02T17:30:00+00:00", "body": "<img src=x>您好",
+                      "citations": [{"quote": "<b>原文</b>", "citation": "《条例》第一条"}]})
+    assert "2026-12-03 01:30" in out  # UTC 17:30 is 01:30 the next day in Beijing
+    assert "<img" not in out and "&lt;img src=x&gt;您好" in out and "<b>" not in out
+    assert "《条例》第一条" in out

@@ -5,9 +5,12 @@ a question, a document or an officer is ever rendered as markup)."""
 from __future__ import annotations
 
 import html
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from policyqa import messages as msg
+
+BEIJING = timezone(timedelta(hours=8))
 
 # ---- the widget's own Chinese strings (answer texts come from messages.py) -------------
 UI_TITLE = "12333 政策问答"
@@ -33,7 +36,7 @@ UI_NO_ANSWER_YET = "请先提问，再对回答进行评价。"
 UI_VIEW_CLAUSE = "查看原文"
 UI_SOURCE_LINK = "政策原文链接"
 UI_CHANNEL = "widget"
-UI_REPLY_HEAD = "人工客服回复（{when} UTC）："
+UI_REPLY_HEAD = "人工客服回复（{when}）："
 UI_TICKET_CLOSED = "工单已办结。如仍有疑问，可再次点击“转人工”或拨打12333。"
 
 
@@ -151,9 +154,17 @@ def clause_text(svc: Any, c: dict[str, Any]) -> str | None:
     return None
 
 
+def beijing_time(iso: str) -> str:
+    """An ISO timestamp as the citizen's clock shows it (北京时间, minutes)."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return ""
+
+
 def reply_html(reply: dict[str, Any]) -> str:
     """An officer's answer to the citizen's 转人工 ticket, with any clauses it cites."""
-    when = str(reply.get("created_at") or "")[:16].replace("T", " ")
+    when = beijing_time(str(reply.get("created_at") or ""))
     cards = "".join(
         f'<div class="cite-card"><p class="cite-quote">“{esc(c["quote"])}”</p>'
         f'<div class="cite-src">—— {esc(c.get("citation") or "")}</div></div>'
