@@ -204,7 +204,9 @@ async function runProbe(ev) {
   for (const a of p.articles) {
     const d = el("div", null, "card");
     d.append(el("strong", `${a.title} ${a.label}　得分 ${a.score}`));
-    for (const s of a.sentences) d.append(el("div", `[${s.score} = 向量 ${s.dense} + 词 ${s.lexical}] ${s.text}`, "quote"));
+    for (const s of a.sentences) {
+      d.append(el("div", `[融合 ${s.score}｜向量 ${s.dense}｜词频 ${s.lexical}] ${s.text}`, "quote"));
+    }
     out.push(d);
   }
   $("probe-result").replaceChildren(...out);
