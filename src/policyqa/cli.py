@@ -201,7 +201,9 @@ def serve(host: str | None, port: int | None) -> None:
     s = s.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     click.echo(f"policyqa serving on http://{s.host}:{s.port}/  (widget /ui, API docs /docs)")
-    uvicorn.run(create_app(s), host=s.host, port=s.port, log_level="info")
+    # uvicorn rewrites the client address from X-Forwarded-For, only for these peers
+    uvicorn.run(create_app(s), host=s.host, port=s.port, log_level="info",
+                proxy_headers=True, forwarded_allow_ips=s.trusted_proxies or [])
 
 
 @main.command()

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     rate_limit_per_minute: int = 60  # per client address, on the POST endpoints
+    # Peers whose X-Forwarded-For is believed (the reverse proxy in front, e.g. nginx on
+    # loopback); from any other peer the header is ignored, so a client cannot pick its
+    # own address (and rate-limit bucket). JSON list of IPs or networks; "*" trusts all.
+    trusted_proxies: list[str] = ["127.0.0.1"]
     cors_origins: list[str] = []  # origins allowed to call the API from a browser
     # Who may embed the widget in a frame: the CSP frame-ancestors sources, e.g.
     # "'self' https://rlsbj.cq.gov.cn". "'none'" forbids framing altogether.
