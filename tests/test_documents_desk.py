@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 import io
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from fastapi.testclient import TestClient
 from conftest import CORPUS_DIR, DOC_NO, auth, chat, corpus_text, warm
 from pg import create_database, drop_database
 from policyqa.api import create_app
+from policyqa.desk.documents import DocumentDesk, Upload
 from policyqa.faq.officers import add_officer
 from policyqa.ingest.corpus import corpus_files, load_policy
 from policyqa.settings import Settings
@@ -188,3 +191,33 @@ def test_broken_uploads_are_refused_and_change_nothing(
         assert r.status_code == code, (path, r.text[:300])
         assert says in r.json()["detail"], r.json()["detail"]
     assert sorted(p.name for p in corpus.iterdir()) == files and build_name(c) == before
+
+
+def test_changes_from_two_processes_do_not_interleave(tmp_path: Path) -> None:
+    """Two desks on one corpus folder (as two workers would have) take turns: the second
+    change starts its build only after the first has finished (flock on the folder)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in CORPUS_DIR.iterdir():
+        if f.name.split(".")[0] == "yrsg-2025-23":
+            shutil.copy(f, corpus / f.name)
+    spans: list[tuple[float, float]] = []
+
+    def slow_build() -> str:
+        start = time.monotonic()
+        time.sleep(0.4)
+        spans.append((start, time.monotonic()))
+        return "b"
+
+    desks = [DocumentDesk(corpus, slow_build, 1 << 20) for _ in range(2)]
+    texts = [corpus_text(d).encode() for d in (HOURS, LEAVE)]
+    threads = [threading.Thread(target=desk.add, args=(Upload(f"{d}.md", t),))
+               for desk, d, t in zip(desks, (HOURS, LEAVE), texts, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(spans) == 2
+    (_, first_end), (second_start, _) = sorted(spans)
+    assert first_end <= second_start, spans  # one after the other, never at once
+    assert {HOURS, LEAVE} <= {f.doc_id for f in corpus_files(corpus)}

@@ -4,17 +4,21 @@ A check parses the upload in a staging folder (never the corpus) and returns the
 table as ``policyqa ingest --check`` with every missing fact and warning. Adding,
 retiring and superseding change the corpus atomically (temp file + rename), rebuild
 the index (the vector cache encodes only new text) and switch the running servers to
-it; if the build fails, the corpus is put back as it was. One change at a time.
+it; if the build fails, the corpus is put back as it was. One change at a time, also
+across processes on this host (an flock on ``corpus/.desk.lock``: two admins on two
+workers or replicas sharing the folder cannot interleave their builds).
 A retired document's files move to ``corpus/retired/`` (the index reads only the top
 folder), so nothing an officer removes is lost.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +39,7 @@ from policyqa.ingest.report import DOCUMENT_COLUMNS, document_row, document_warn
 
 SIDECAR_KEYS = frozenset({*SIDECAR_FACTS, "source", "source_url", "encoding"})
 RETIRED = "retired"
+LOCK_FILE = ".desk.lock"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,17 @@ def _report(p: Policy, file: str) -> dict[str, Any]:
                           "sentences": len(a.sentences)} for a in p.articles if a.ordinal]}
 
 
+@contextmanager
+def corpus_lock(corpus_dir: Path) -> Iterator[None]:
+    """Exclusive use of the corpus folder by one change, whichever process makes it."""
+    with (corpus_dir / LOCK_FILE).open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 class DocumentDesk:
     def __init__(self, corpus_dir: Path, rebuild: Callable[[], str], max_bytes: int) -> None:
         self.corpus_dir = corpus_dir
@@ -84,7 +100,7 @@ class DocumentDesk:
             return _report(self._parse(up, Path(tmp)), self._name(up))
 
     def add(self, up: Upload) -> dict[str, Any]:
-        with self._lock, tempfile.TemporaryDirectory() as tmp:
+        with self._lock, corpus_lock(self.corpus_dir), tempfile.TemporaryDirectory() as tmp:
             p = self._parse(up, Path(tmp))
             staged = [f for f in Path(tmp).iterdir() if f.is_file()]
             for f in staged:
@@ -97,7 +113,7 @@ class DocumentDesk:
             return {**_report(p, self._name(up)), "build": build}
 
     def retire(self, doc_id: str) -> dict[str, Any]:
-        with self._lock:
+        with self._lock, corpus_lock(self.corpus_dir):
             files = self._files_of(doc_id)
             if len(corpus_files(self.corpus_dir)) == 1:
                 raise Conflict("不能下线最后一份文件：语料库不能为空")
@@ -119,7 +135,7 @@ class DocumentDesk:
     def supersede(self, doc_id: str, by: str) -> dict[str, Any]:
         """Mark ``doc_id`` as superseded by ``by`` (both in the corpus): it is never cited
         first again, and a question about the old version is answered from the new one."""
-        with self._lock:
+        with self._lock, corpus_lock(self.corpus_dir):
             self._files_of(doc_id)
             self._files_of(by)
             if by == doc_id:
