@@ -16,7 +16,6 @@ from sqlalchemy import update
 
 from conftest import auth, chat
 from pg import create_database, drop_database
-from policyqa.desk.followups import beijing_today
 from policyqa.desk.tickets import TicketRepo
 from policyqa.errors import Conflict
 from policyqa.faq.officers import add_officer
@@ -24,7 +23,7 @@ from policyqa.roles import Actor
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
 from policyqa.store.models import Followup, HandoffTicket
-from policyqa.workdays import WorkCalendar
+from policyqa.workdays import WorkCalendar, beijing_date
 from test_officer_api import make_client
 
 OFFICER = "/api/v1/officer"
@@ -200,7 +199,7 @@ def test_bad_rating_opens_a_followup_due_in_15_working_days(
     assert r.status_code == 200, r.text
     items = c.get(f"{OFFICER}/followups", headers=auth(tok["ed"])).json()["items"]
     mine = next(f for f in items if f["answer_id"] == turn["answer_id"])
-    due = WorkCalendar([HOLIDAY]).add(beijing_today(), 15)
+    due = WorkCalendar([HOLIDAY]).add(beijing_date(), 15)
     assert mine["due_on"] == due.isoformat() and mine["status"] == "open"
     assert mine["question"] == "年休假有几天？" and mine["comment"] == "没说清楚工龄怎么算"
     good = chat(c, "产假有多少天？")

@@ -5,12 +5,11 @@ a question, a document or an officer is ever rendered as markup)."""
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from policyqa import messages as msg
-
-BEIJING = timezone(timedelta(hours=8))
+from policyqa.workdays import BEIJING
 
 # ---- the widget's own Chinese strings (answer texts come from messages.py) -------------
 UI_TITLE = "12333 政策问答"

@@ -8,9 +8,17 @@ due date may then fall a day later than the official calendar says, never earlie
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
+
+BEIJING = timezone(timedelta(hours=8))  # 北京时间: no daylight saving
+
+
+def beijing_date(at: datetime | None = None) -> date:
+    """The calendar day in Beijing of an aware datetime (now by default): due dates and
+    what citizens and officers read are Beijing days, the store keeps UTC."""
+    return (at or datetime.now(UTC)).astimezone(BEIJING).date()
 
 
 class WorkCalendar:

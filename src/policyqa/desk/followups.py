@@ -7,7 +7,7 @@ not, the outcome, what was fixed: a 问答库 entry or a document) and close the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -17,14 +17,10 @@ from policyqa.errors import Conflict, NotFound
 from policyqa.roles import Actor
 from policyqa.store import Store
 from policyqa.store.models import Followup, Turn, utcnow
+from policyqa.workdays import beijing_date
 
 FOLLOWUP_STATUSES = ("open", "closed")
 MAX_TEXT = 2000
-
-
-def beijing_today(now: datetime | None = None) -> date:
-    """Due dates are Beijing calendar days (UTC+8, no daylight saving)."""
-    return ((now or utcnow()) + timedelta(hours=8)).date()
 
 
 def _dict(f: Followup, t: Turn | None, today: date) -> dict[str, Any]:
@@ -50,7 +46,7 @@ class FollowupRepo:
         """Overdue first, then the nearest due date."""
         if status is not None and status not in FOLLOWUP_STATUSES:
             raise NotFound(f"未知的回访状态：{status}")
-        today = beijing_today()
+        today = beijing_date()
         q = select(Followup, Turn).join(Turn, Turn.id == Followup.answer_id)
         if status:
             q = q.where(Followup.status == status)
@@ -65,7 +61,7 @@ class FollowupRepo:
     def get(self, fid: int) -> dict[str, Any]:
         with self.store.reading() as s:
             f = self._row(s, fid)
-            return _dict(f, s.get(Turn, f.answer_id), beijing_today())
+            return _dict(f, s.get(Turn, f.answer_id), beijing_date())
 
     def record(self, fid: int, actor: Actor, *, contacted: bool | None = None,
                outcome: str | None = None, fixed: str | None = None, close: bool = False
@@ -86,15 +82,15 @@ class FollowupRepo:
             if close:
                 f.status, f.closed_at = "closed", now
             s.flush()
-            return _dict(f, s.get(Turn, f.answer_id), beijing_today(now))
+            return _dict(f, s.get(Turn, f.answer_id), beijing_date(now))
 
     def stats(self) -> dict[str, Any]:
         """差评 count, share closed by their due date (of those closed or already due), overdue."""
-        today = beijing_today()
+        today = beijing_date()
         with self.store.reading() as s:
             rows = s.execute(select(Followup.status, Followup.due_on, Followup.closed_at)).all()
         in_time = sum(r.status == "closed" and r.closed_at is not None
-                      and beijing_today(r.closed_at) <= r.due_on for r in rows)
+                      and beijing_date(r.closed_at) <= r.due_on for r in rows)
         judged = sum(r.status == "closed" or r.due_on < today for r in rows)
         return {"bad_ratings": len(rows),
                 "open": sum(r.status == "open" for r in rows),

@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -34,7 +34,7 @@ from policyqa.store.models import (
     Turn,
     utcnow,
 )
-from policyqa.workdays import WorkCalendar
+from policyqa.workdays import WorkCalendar, beijing_date
 
 BAD_RATING = 2  # 差评: a latest rating of 1 or 2
 
@@ -233,7 +233,7 @@ class Store:
 
     def _open_followup(self, s: Session, answer_id: str, rating: int, comment: str,
                        at: datetime) -> None:
-        due = self.calendar.add((at + timedelta(hours=8)).date(), self.followup_days)  # 北京时间
+        due = self.calendar.add(beijing_date(at), self.followup_days)
         row = s.scalars(select(Followup).where(Followup.answer_id == answer_id)).first()
         if row is None:
             s.add(Followup(answer_id=answer_id, rating=rating, comment=comment, status="open",
