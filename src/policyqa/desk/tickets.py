@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 from policyqa.errors import Conflict, NotFound
 from policyqa.roles import Actor
 from policyqa.store import Store
-from policyqa.store.models import TICKET_STATUSES, HandoffTicket, TicketReply, utcnow
+from policyqa.store.models import (
+    TICKET_STATUSES,
+    TICKET_WAITING,
+    HandoffTicket,
+    TicketReply,
+    utcnow,
+)
 
 MAX_REPLY = 4000
 # Only ids with 64 random bits are served publicly: tickets from before (HT-…-<6 hex>)
@@ -133,7 +139,7 @@ class TicketRepo:
         waits = [(r.first_reply_at - r.created_at).total_seconds() / 60 for r in rows
                  if r.first_reply_at is not None]
         by_status = {st: sum(r.status == st for r in rows) for st in TICKET_STATUSES}
-        return {"by_status": by_status, "open": by_status["open"] + by_status["claimed"],
+        return {"by_status": by_status, "open": sum(by_status[st] for st in TICKET_WAITING),
                 "overdue": sum(r.first_reply_at is None and r.status != "closed"
                                and now - r.created_at > self.overdue for r in rows),
                 "overdue_after_hours": self.overdue.total_seconds() / 3600,

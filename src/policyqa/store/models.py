@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 STATUSES = ("answered", "refused")
 SOURCES = ("faq", "policy", "none")
 TICKET_STATUSES = ("open", "claimed", "answered", "closed")
+TICKET_WAITING = ("open", "claimed")  # a citizen still waits for a first reply
 ROLES = ("editor", "reviewer", "admin")
 
 

@@ -27,6 +27,7 @@ from policyqa.store.migrations import migrate
 from policyqa.store.models import (
     SOURCES,
     STATUSES,
+    TICKET_WAITING,
     ChatSession,
     Feedback,
     Followup,
@@ -304,5 +305,5 @@ class Store:
                                      .where(Feedback.rating <= BAD_RATING)),
                 "handoffs": count(select(func.count()).select_from(HandoffTicket)),
                 "handoffs_open": count(select(func.count()).select_from(HandoffTicket)
-                                       .where(HandoffTicket.status == "open")),
+                                       .where(HandoffTicket.status.in_(TICKET_WAITING))),
             }
