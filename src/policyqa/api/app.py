@@ -74,12 +74,23 @@ def _load(state: AppState, loader: Callable[[Settings], Any]) -> None:
         if not isinstance(loaded, Loaded):  # a bare chat service, or (chat, faq)
             loaded = Loaded(*loaded) if isinstance(loaded, tuple) else Loaded(loaded)
         state.faq, state.problems = loaded.faq, loaded.problems
+        state.limiter = shared_limiter(state, loaded.chat)
         state.chat = loaded.chat
         state.ready.set()
         log.info("policyqa ready%s", " (degraded)" if loaded.problems else "")
     except Exception as e:  # reported on /readyz, the process stays up for /healthz
         log.exception("loading failed")
         state.error = f"{type(e).__name__}: {e}"
+
+
+def shared_limiter(state: AppState, chat: Any) -> RateLimiter:
+    """The rate limiter counting in the database every worker and replica shares."""
+    engine = getattr(getattr(chat, "store", None), "engine", None)
+    if state.settings.rate_limit_store != "database" or engine is None:
+        return state.limiter
+    from policyqa.store.ratecount import SqlCounterStorage
+
+    return state.limiter.shared(SqlCounterStorage(engine))
 
 
 def open_store(settings: Settings) -> Any:

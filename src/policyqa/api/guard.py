@@ -14,6 +14,7 @@ raw byte stream:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +81,10 @@ class Guard:
     def __init__(self, app: ASGIApp, limits: Limits, frame_ancestors: str) -> None:
         self.app = app
         self.limits = limits
-        self.headers = security_headers(frame_ancestors)
+        # Which worker process answered: for operators reading a proxy's log, and for the
+        # tests that spread one conversation over workers and replicas.
+        self.headers = [*security_headers(frame_ancestors),
+                        (b"x-policyqa-worker", str(os.getpid()).encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -13,7 +13,6 @@ folder), so nothing an officer removes is lost.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import tempfile
 import threading
@@ -36,6 +35,7 @@ from policyqa.ingest.corpus import (
 from policyqa.ingest.model import Policy
 from policyqa.ingest.readers import DOC_SUFFIXES
 from policyqa.ingest.report import DOCUMENT_COLUMNS, document_row, document_warnings
+from policyqa.locks import exclusive
 
 SIDECAR_KEYS = frozenset({*SIDECAR_FACTS, "source", "source_url", "encoding"})
 RETIRED = "retired"
@@ -75,12 +75,8 @@ def _report(p: Policy, file: str) -> dict[str, Any]:
 @contextmanager
 def corpus_lock(corpus_dir: Path) -> Iterator[None]:
     """Exclusive use of the corpus folder by one change, whichever process makes it."""
-    with (corpus_dir / LOCK_FILE).open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    with exclusive(corpus_dir / LOCK_FILE):
+        yield
 
 
 class DocumentDesk:

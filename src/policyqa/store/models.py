@@ -249,3 +249,15 @@ class FaqAudit(Base):
     version: Mapped[int] = mapped_column(Integer)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RateHit(Base):
+    """One fixed rate-limit window of one client (limits' key), shared by every worker
+    and replica: how many requests it has made and when the window ends (epoch seconds)."""
+
+    __tablename__ = "rate_hits"
+    __table_args__ = (Index("ix_rate_hits_expires", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)
