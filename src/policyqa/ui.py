@@ -7,6 +7,13 @@ polls the ticket: an officer's reply appears in the same conversation while the
 page is open, and when the citizen comes back. Polling (a timer, one indexed read
 per tick) was chosen over server-sent events: nothing to hold open through proxies,
 and Gradio already owns the page's connection. The HTML is made in ``ui_render``.
+
+The widget keeps no state in the server process, so any worker of any replica can
+serve any of its requests (a proxy needs no sticky sessions): the conversation's
+session id and last answer id are hidden fields of the page, sent with each event, and
+every event is one plain HTTP request (``queue=False``) instead of Gradio's queue,
+whose join and event stream must reach the same process. Concurrency is bounded where
+the cost is: the chat service's encoder slots.
 """
 
 from __future__ import annotations
@@ -89,7 +96,7 @@ def build(state: AppState) -> gr.Blocks:
             if limited(request):
                 return [history, session_id, gr.skip(), notice(UI_RATE_LIMITED), *keep]
             try:
-                turn = svc.chat(question, session_id, UI_CHANNEL)
+                turn = svc.chat(question, session_id or None, UI_CHANNEL)
             except NotFound:  # the session is gone (database reset): start a new one
                 turn = svc.chat(question, None, UI_CHANNEL)
         except NotReady:
@@ -187,8 +194,9 @@ def build(state: AppState) -> gr.Blocks:
         return [*out, ticket_info(pending) if pending else gr.skip()]
 
     with gr.Blocks(title=UI_TITLE, analytics_enabled=False) as blocks:
-        session = gr.State(None)
-        answer_id = gr.State(None)
+        # Held in the page, not in the process (gr.State would be): see the module notes.
+        session = gr.Textbox(None, visible=False, elem_id="session-id")
+        answer_id = gr.Textbox(None, visible=False, elem_id="answer-id")
         gr.Markdown(UI_HEADER, elem_id="header")
         with gr.Column(elem_id="welcome-box") as welcome:
             gr.Markdown(UI_WELCOME, elem_id="welcome")
@@ -219,29 +227,28 @@ def build(state: AppState) -> gr.Blocks:
         ticket_timer = gr.Timer(state.settings.ticket_poll_s, active=False)
 
         hot_out = [*hot, timer, note]
-        blocks.load(hot_updates, None, hot_out, api_visibility="private")
-        timer.tick(hot_updates, None, hot_out, api_visibility="private",
+        blocks.load(hot_updates, None, hot_out, api_visibility="private", queue=False)
+        timer.tick(hot_updates, None, hot_out, api_visibility="private", queue=False,
                    show_progress="hidden")
         ask_out = [chat, session, box, note, *related, related_box, rating, rated, answer_id,
                    welcome]
         for trigger in (send.click, box.submit):
-            trigger(ask, [box, chat, session], ask_out, api_visibility="private")
+            trigger(ask, [box, chat, session], ask_out, api_visibility="private", queue=False)
         for b in [*hot, *related]:
-            b.click(ask_chip, [b, chat, session], ask_out, api_visibility="private")
-        rating.input(rate, [rating, answer_id], rated, api_visibility="private")
+            b.click(ask_chip, [b, chat, session], ask_out, api_visibility="private", queue=False)
+        rating.input(rate, [rating, answer_id], rated, api_visibility="private", queue=False)
         chat.clear(lambda: [None, None, gr.Column(visible=False), gr.Radio(visible=False),
                             gr.Markdown(visible=False), gr.Markdown(visible=False),
                             gr.Column(visible=True)],
                    None, [session, answer_id, related_box, rating, rated, handoff_info, welcome],
-                   api_visibility="private")  # 🗑 starts a new conversation
+                   api_visibility="private", queue=False)  # 🗑 starts a new conversation
         handoff_btn.click(handoff, [chat, session],
                           [chat, session, note, handoff_info, ticket, ticket_timer],
-                          api_visibility="private")
+                          api_visibility="private", queue=False)
         blocks.load(reopened, [ticket, chat], [chat, ticket, ticket_timer, handoff_info],
-                    api_visibility="private")
+                    api_visibility="private", queue=False)
         ticket_timer.tick(replies, [ticket, chat], [chat, ticket, ticket_timer],
-                          api_visibility="private", show_progress="hidden")
-    blocks.queue(default_concurrency_limit=4)
+                          api_visibility="private", queue=False, show_progress="hidden")
     return blocks
 
 
