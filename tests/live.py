@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -55,8 +56,27 @@ class Server:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
 
+    def worker_pids(self) -> set[int]:
+        """The processes answering: the server itself, or its workers (``--workers N``)."""
+        kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return {int(k) for k in kids if _is_python(int(k))} or {self.proc.pid}
+
+    def kill(self) -> None:
+        """SIGKILL the whole replica (supervisor and workers), as a crash or OOM would."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
     def tail(self) -> str:
         return self.log.read_text("utf-8", errors="replace")[-3000:]
+
+
+def _is_python(pid: int) -> bool:
+    """A worker, not uvicorn's multiprocessing resource tracker (also a child)."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"resource_tracker" not in cmd
 
 
 def server_env(settings: Settings, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -71,16 +91,28 @@ def server_env(settings: Settings, data_dir: Path, **extra: str) -> dict[str, st
 
 
 @contextmanager
-def live_server(settings: Settings, tmp: Path, **extra_env: str) -> Iterator[Server]:
-    """Start the server, wait for /readyz, yield it; terminate it afterwards."""
+def live_server(settings: Settings, tmp: Path, *, workers: int = 1, port: int = 0,
+                **extra_env: str) -> Iterator[Server]:
+    """Start the server (in a process group of its own, with its workers), wait for
+    /readyz, yield it; terminate it afterwards."""
+    srv = start_server(settings, tmp, workers=workers, port=port, **extra_env)
+    try:
+        yield srv
+    finally:
+        stop_server(srv)
+
+
+def start_server(settings: Settings, tmp: Path, *, workers: int = 1, port: int = 0,
+                 **extra_env: str) -> Server:
     data_dir, log = tmp / "data", tmp / "server.log"
-    port = free_port()
+    port = port or free_port()
     env = server_env(settings, data_dir, **extra_env)
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "policyqa.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=out,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+             "--port", str(port), "--workers", str(workers)], cwd=REPO_ROOT, env=env,
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
     srv = Server(f"http://127.0.0.1:{port}", data_dir, proc, log, env)
     try:
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -96,14 +128,20 @@ def live_server(settings: Settings, tmp: Path, **extra_env: str) -> Iterator[Ser
             if time.monotonic() > deadline:
                 pytest.fail(f"/readyz not 200 after {READY_TIMEOUT_S}s:\n{srv.tail()}")
             time.sleep(0.5)
-        yield srv
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    except BaseException:
+        stop_server(srv)
+        raise
+    return srv
+
+
+def stop_server(srv: Server) -> None:
+    if srv.proc.poll() is not None:
+        return
+    srv.proc.terminate()
+    try:
+        srv.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        srv.kill()
 
 
 def call(srv: Server, method: str, path: str, body: Any = None, token: str = ""
