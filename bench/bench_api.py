@@ -1,13 +1,17 @@
 """Load benchmark of ``POST /api/v1/chat`` against a real server on this machine.
 
-Starts ``policyqa serve`` on a free loopback port (rate limit off, a throwaway
-database), waits for /readyz, then measures: latency p50/p95 at concurrency 1,
-and throughput, latency and errors at concurrency 8 and 32 (bounded request
-counts). Questions come from the eval sets; each is sent once at concurrency 1
-and each level gets its own slice (no cache hits). Prints the server's RSS.
-Usage::
+Starts ``policyqa serve --workers W`` on a free loopback port for each W asked (rate
+limit off unless --rate-limit, a throwaway SQLite database, or PostgreSQL with --pg),
+waits for /readyz, then measures: latency p50/p95 at concurrency 1, and throughput,
+latency and errors at concurrency 8 and 32 (bounded request counts). Questions come
+from the eval sets; each level gets its own slice (no cache hits). With --nginx the
+same runs go through deploy/nginx/policyqa.conf in front of the server too. Prints
+the RSS of each worker, and the encoder's own time for the c=1 questions, measured in
+this process on one thread in the same run (the HTTP p50 / encoder p50 ratio is the
+service's overhead). The load client runs on the same 2 cores as the server. Usage::
 
-    .venv/bin/python bench/bench_api.py [--requests 130] [--encoder onnx-int8] [--faq]
+    .venv/bin/python bench/bench_api.py [--requests 130] [--workers 1 2] [--pg] [--nginx]
+        [--encoder onnx-int8] [--faq] [--rate-limit]
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-GOLD = ["eval/questions.jsonl", "eval/holdout.jsonl", "eval/holdout2.jsonl"]
+GOLD = ["eval/questions.jsonl", "eval/holdout.jsonl", "eval/holdout2.jsonl",
+        "eval/holdout3.jsonl", "eval/holdout4.jsonl"]
+sys.path.insert(0, str(REPO / "tests"))  # the throwaway PostgreSQL and nginx of the tests
 
 
 def free_port() -> int:
@@ -43,6 +49,29 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def workers_rss(server: subprocess.Popen[bytes]) -> list[float]:
+    """RSS of each process that answers: the server itself, or each of its workers."""
+    kids = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    pids = [int(k) for k in kids
+            if b"resource_tracker" not in Path(f"/proc/{k}/cmdline").read_bytes()]
+    return [round(rss_mb(p)) for p in pids or [server.pid]]
+
+
+def encoder_p50(questions: list[str], encoder_name: str) -> float:
+    """The encoder's own time per question (one thread, this process), p50 in ms."""
+    from policyqa.encoder import make_encoder
+    from policyqa.settings import Settings
+
+    enc = make_encoder(Settings(encoder=encoder_name).resolved())  # type: ignore[arg-type]
+    enc.encode_queries(questions[:5])  # warm
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        enc.encode_queries([q])
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(float(np.percentile(times, 50)), 1)
 
 
 def run(url: str, questions: list[str], concurrency: int, n: int) -> dict[str, float]:
@@ -100,12 +129,14 @@ def publish_faq(url: str, env: dict[str, str]) -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serving(env: dict[str, str], workers: int = 1
+            ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``policyqa serve`` on a free loopback port, ready; terminated afterwards."""
     port = free_port()
     server = subprocess.Popen(
-        [str(REPO / ".venv/bin/policyqa"), "serve", "--port", str(port)], cwd=REPO, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [str(REPO / ".venv/bin/policyqa"), "serve", "--port", str(port), "--workers",
+         str(workers)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 300
@@ -118,40 +149,110 @@ def serving(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]
             time.sleep(0.5)
         else:
             raise SystemExit("server did not become ready")
+        time.sleep(3 * workers)  # every worker loaded, not only the first to answer
         yield url, server
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
+@contextmanager
+def nginx_in_front(port: int, tmp: Path) -> Iterator[str]:
+    from test_nginx_front import NGINX, nginx_conf
+
+    listen = free_port()
+    proc = subprocess.Popen([NGINX, "-c", str(nginx_conf(tmp, [port], listen)), "-e",
+                             str(tmp / "error.log")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{listen}"
+    try:
+        for _ in range(50):
+            try:
+                httpx.get(f"{url}/nginx-healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextmanager
+def database(pg: bool, tmp: str) -> Iterator[str]:
+    """An empty database: SQLite in ``tmp`` (the default), or a throwaway PostgreSQL."""
+    if not pg:
+        yield ""
+        return
+    from pg import PgServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise SystemExit("--pg: PostgreSQL server binaries not found")
+    server = PgServer(bindir)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def levels(url: str, questions: list[str], n: int, offset: int) -> list[dict[str, float]]:
+    """c=1, 8 and 32, each on its own slice of the questions (no cache hits)."""
+    return [run(url, questions[(offset + i) * n:(offset + i + 1) * n], c, n)
+            for i, c in enumerate((1, 8, 32))]
+
+
+def table(title: str, rows: list[dict[str, float]]) -> None:
+    print(f"\n{title}\nconcurrency | requests | errors | req/s | p50 ms | p95 ms | from 问答库")
+    for r in rows:
+        print(f"{r['concurrency']} | {r['requests']} | {r['errors']} | {r['rps']} | "
+              f"{r['p50_ms']} | {r['p95_ms']} | {r['faq']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=130, help="per concurrency level")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
+    ap.add_argument("--nginx", action="store_true", help="also through nginx in front")
+    ap.add_argument("--rate-limit", action="store_true",
+                    help="keep the default rate limit on (counted in the database)")
     ap.add_argument("--encoder", default=os.environ.get("POLICYQA_ENCODER", "onnx-int8"))
     ap.add_argument("--faq", action="store_true",
                     help="first publish 问答库 entries drafted from every clause (FAQ-first path)")
     args = ap.parse_args()
-    questions = [json.loads(line)["question"] for f in GOLD if (REPO / f).exists()
-                 for line in (REPO / f).read_text("utf-8").splitlines() if line.strip()]
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "POLICYQA_DATA_DIR": tmp, "POLICYQA_RATE_LIMIT_PER_MINUTE": "0",
-               "POLICYQA_ENCODER": args.encoder, "OMP_NUM_THREADS": "1"}
-        with serving(env) as (url, server):
-            if args.faq:
-                print(f"published {publish_faq(url, env)} 问答库 entries", file=sys.stderr)
-            # Disjoint slices of the questions per run, so no run is served from the
-            # query-embedding cache filled by an earlier one.
-            n = min(args.requests, len(questions) // 3)
-            rows = [run(url, questions[i * n:(i + 1) * n], c, n)
-                    for i, c in enumerate((1, 8, 32))]
-            print(f"encoder {args.encoder}; 问答库 {'on' if args.faq else 'empty'}; "
-                  f"server RSS {rss_mb(server.pid):.0f} MB")
-            print("concurrency | requests | errors | req/s | p50 ms | p95 ms | from 问答库")
-            for r in rows:
-                print(f"{r['concurrency']} | {r['requests']} | {r['errors']} | {r['rps']} | "
-                      f"{r['p50_ms']} | {r['p95_ms']} | {r['faq']}")
-            print("targets: c=1 p50 <= 40 ms, p95 <= 80 ms; c=8 >= 50 req/s with 0 errors",
-                  file=sys.stderr)
+    questions = list(dict.fromkeys(
+        json.loads(line)["question"] for f in GOLD if (REPO / f).exists()
+        for line in (REPO / f).read_text("utf-8").splitlines() if line.strip()))
+    n = min(args.requests, len(questions) // (3 * (1 + args.nginx) * len(args.workers)))
+    with tempfile.TemporaryDirectory() as tmp, database(args.pg, tmp) as db_url:
+        env = {**os.environ, "POLICYQA_DATA_DIR": tmp, "POLICYQA_DATABASE_URL": db_url,
+               "POLICYQA_ENCODER": args.encoder, "OMP_NUM_THREADS": "1",
+               **({} if args.rate_limit else {"POLICYQA_RATE_LIMIT_PER_MINUTE": "0"})}
+        print(f"encoder {args.encoder}; database {'PostgreSQL' if args.pg else 'SQLite'}; "
+              f"rate limit {'on' if args.rate_limit else 'off'}; {n} distinct questions "
+              f"per level; load client on the same {os.cpu_count()} cores")
+        slot = 0
+        for w in args.workers:
+            with serving(env, w) as (url, server):
+                if args.faq and slot == 0:
+                    print(f"published {publish_faq(url, env)} 问答库 entries", file=sys.stderr)
+                rows = levels(url, questions, n, slot)
+                enc = encoder_p50(questions[slot * n:(slot + 1) * n], args.encoder)
+                table(f"{w} worker(s), direct; RSS per worker {workers_rss(server)} MB; "
+                      f"encoder alone p50 {enc} ms on the c=1 questions "
+                      f"(HTTP/encoder {rows[0]['p50_ms'] / enc:.2f}x)", rows)
+                slot += 3
+                if args.nginx:
+                    port = int(url.rsplit(":", 1)[1])
+                    with nginx_in_front(port, Path(tmp)) as front:
+                        table(f"{w} worker(s), through nginx",
+                              levels(front, questions, n, slot))
+                    slot += 3
+    print("\ntargets: 2 workers c=8 >= 90 req/s with 0 errors; c=1 HTTP p50 <= 1.5x the "
+          "encoder's", file=sys.stderr)
+
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -104,7 +105,9 @@ def front(settings: Settings, pg_url: str, tmp_path_factory: pytest.TempPathFact
     tmp = tmp_path_factory.mktemp("front")
     name = f"front_{uuid.uuid4().hex[:8]}"
     db_url = create_database(pg_url, name)
+    shutil.copytree(settings.index_dir, tmp / "index")  # its own: one test rebuilds it
     env = {"POLICYQA_DATABASE_URL": db_url, "POLICYQA_FAQ_POLL_S": "0.5",
+           "POLICYQA_INDEX_DIR": str(tmp / "index"), "POLICYQA_INDEX_POLL_S": "1",
            "POLICYQA_RATE_LIMIT_PER_MINUTE": "100000"}
     Store.open(db_url).close()  # migrated once, before four workers race to do it
     ports = [free_port(), free_port()]
@@ -205,6 +208,25 @@ def test_a_publish_on_one_replica_is_answered_by_the_other(front: Front) -> None
         if turn["source"] == "faq":
             pending.discard(pid)
         assert time.monotonic() - published < 2.0, f"workers {pending} not serving it in 2 s"
+
+
+def test_a_new_index_build_is_picked_up_by_every_worker(front: Front) -> None:
+    """`policyqa index --force` beside the running replicas: all four workers switch."""
+    before = request(front.base, "GET", "/readyz")[1]["built_at"]
+    time.sleep(1.1)  # built_at has a resolution of one second
+    env = {**front.replicas[0].env}
+    subprocess.run([sys.executable, "-m", "policyqa.cli", "index", "--force"], cwd=REPO_ROOT,
+                   env=env, check=True, capture_output=True, timeout=600)
+    workers = {p for r in front.replicas for p in r.worker_pids()}
+    switched: set[int] = set()
+    deadline = time.monotonic() + 30
+    while switched != workers:
+        for r in front.replicas:
+            status, body, h = request(r.base, "GET", "/readyz")
+            if status == 200 and body["built_at"] != before:
+                switched.add(worker(h))
+        assert time.monotonic() < deadline, f"workers {workers - switched} still on the old build"
+        time.sleep(0.1)
 
 
 def test_spoofed_forwarded_for_through_the_front(front: Front) -> None:

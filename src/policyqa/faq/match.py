@@ -60,6 +60,7 @@ class FaqMatcher:
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
         self._forms: list[tuple[int, str, str]] = []  # (entry row, wording, key)
+        self._exact: dict[str, int] = {}  # wording key -> its first row in _forms
         self._vecs = np.zeros((0, 1), dtype=np.float32)
         self._by_article: dict[tuple[str, int], list[str]] = {}
 
@@ -78,9 +79,12 @@ class FaqMatcher:
             if e["citations"]:
                 c = e["citations"][0]
                 by_article.setdefault((c["doc_id"], int(c["article"])), []).append(e["question"])
+        exact: dict[str, int] = {}
+        for j, (_, _, k) in enumerate(forms):
+            exact.setdefault(k, j)
         with self._lock:
             self._entries, self._forms, self._vecs = list(entries), forms, vecs
-            self._by_article = by_article
+            self._by_article, self._exact = by_article, exact
 
     def take_vectors(self, other: FaqMatcher) -> None:
         """Start from another matcher's encoded wordings (a new index build: the same
@@ -88,7 +92,7 @@ class FaqMatcher:
         with other._lock:
             forms, vecs = other._forms, other._vecs
         with self._lock:
-            self._forms, self._vecs = forms, vecs
+            self._forms, self._vecs = forms, vecs  # rows only: load() rebuilds the rest
 
     def serves(self, entry_id: str) -> bool:
         with self._lock:
@@ -110,13 +114,13 @@ class FaqMatcher:
 
     def match(self, question: str, qvec: np.ndarray | None = None) -> FaqMatch | None:
         with self._lock:
-            entries, forms, vecs = self._entries, self._forms, self._vecs
+            entries, forms, vecs, exact = self._entries, self._forms, self._vecs, self._exact
         if not forms:
             return None
         key = question_key(question)
-        for i, w, k in forms:
-            if k == key:
-                return FaqMatch(entries[i], w, 1.0, True)
+        if key in exact:  # a dict, not a scan: the base may hold tens of thousands of wordings
+            i, w, _ = forms[exact[key]]
+            return FaqMatch(entries[i], w, 1.0, True)
         q = self._embed(question) if qvec is None else qvec
         sims = vecs @ q.astype(np.float32)
         best = int(np.argmax(sims))
