@@ -217,7 +217,8 @@ def main() -> None:
     ap.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     ap.add_argument("--nginx", action="store_true", help="also through nginx in front")
     ap.add_argument("--rate-limit", action="store_true",
-                    help="keep the default rate limit on (counted in the database)")
+                    help="count every request in the database's rate limiter (at a limit "
+                         "no run reaches: the counting's cost, not 429s)")
     ap.add_argument("--encoder", default=os.environ.get("POLICYQA_ENCODER", "onnx-int8"))
     ap.add_argument("--faq", action="store_true",
                     help="first publish 问答库 entries drafted from every clause (FAQ-first path)")
@@ -229,9 +230,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, database(args.pg, tmp) as db_url:
         env = {**os.environ, "POLICYQA_DATA_DIR": tmp, "POLICYQA_DATABASE_URL": db_url,
                "POLICYQA_ENCODER": args.encoder, "OMP_NUM_THREADS": "1",
-               **({} if args.rate_limit else {"POLICYQA_RATE_LIMIT_PER_MINUTE": "0"})}
+               "POLICYQA_RATE_LIMIT_PER_MINUTE": "10000000" if args.rate_limit else "0"}
         print(f"encoder {args.encoder}; database {'PostgreSQL' if args.pg else 'SQLite'}; "
-              f"rate limit {'on' if args.rate_limit else 'off'}; {n} distinct questions "
+              f"rate limit {'counted' if args.rate_limit else 'off'}; {n} distinct questions "
               f"per level; load client on the same {os.cpu_count()} cores")
         slot = 0
         for w in args.workers:
