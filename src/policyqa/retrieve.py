@@ -12,7 +12,7 @@ import heapq
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -175,6 +175,17 @@ class Retriever:
             if len(self._qvec) > QUERY_CACHE_SIZE:
                 self._qvec.popitem(last=False)
         return vec
+
+    def query_text(self, question: str) -> str:
+        """The exact text a question is encoded as (normalised, expanded if so tuned)."""
+        norm = normalize(question)
+        return self.thesaurus.expand(norm) if self.params.expand_dense else norm
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Query-side vectors of already prepared texts (:meth:`query_text`), as one batch
+        holding one encoder slot: a background job shares the cores with the questions."""
+        with self._slots:
+            return self.encoder.encode_queries(list(texts))
 
     def embed_query(self, question: str) -> tuple[str, str, np.ndarray]:
         """(normalized, expanded, vector) of a question, through the shared cache, so the

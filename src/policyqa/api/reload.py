@@ -86,9 +86,18 @@ class Poller:
                 log.exception("%s failed", self._thread.name)
 
 
+def faq_vectors_due(state: Any) -> bool:
+    """Take the 问答库's vector job if it is due (an import, a crashed holder)."""
+    faq = state.faq
+    return bool(faq is not None and faq.encode_pending())
+
+
 def watchers(state: Any) -> list[Poller]:
-    """What every server process polls: the index folder's CURRENT pointer (a new build)
-    and the 问答库's fingerprint (a change made by another process)."""
+    """What every server process polls: the index folder's CURRENT pointer (a new build),
+    the 问答库's fingerprint (a change made by another process) and its vector job (its
+    own thread: a run takes minutes and must not hold up the other two)."""
     s = state.settings
     return [Poller(state, s.index_poll_s, swap_if_new, "index-watcher"),
-            Poller(state, s.faq_poll_s, faq_if_changed, "faq-watcher")]
+            Poller(state, s.faq_poll_s, faq_if_changed, "faq-watcher"),
+            Poller(state, max(s.faq_poll_s, 2.0) if s.faq_poll_s else 0, faq_vectors_due,
+                   "faq-vectors")]

@@ -20,6 +20,8 @@ import numpy as np
 from policyqa import messages as msg
 from policyqa.answer import Answer, Citation
 from policyqa.faq.model import question_key
+from policyqa.faq.search import VectorSearch
+from policyqa.faq.vectors import WordingVectors
 from policyqa.ingest.model import Policy
 from policyqa.text import cjk_bigrams
 
@@ -51,29 +53,59 @@ def overlap(question: str, wording: str) -> float:
     return len(grams & set(cjk_bigrams(wording))) / len(grams)
 
 
-class FaqMatcher:
-    """In-memory view of the servable entries; ``load`` swaps it atomically."""
+INLINE_MAX = 32  # new wordings a load encodes itself; more are left to the background job
 
-    def __init__(self, embed: Embed, params: MatchParams | None = None) -> None:
+
+class FaqMatcher:
+    """In-memory view of the servable entries; ``load`` swaps it atomically.
+
+    ``vectors``: the wordings' vectors stored in the database (shared by all processes).
+    Without it (tests, the CLI) every new wording is encoded here.
+    """
+
+    def __init__(self, embed: Embed, params: MatchParams | None = None,
+                 vectors: WordingVectors | None = None) -> None:
         self._embed = embed
         self.params = params or MatchParams()
+        self.vectors = vectors
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
         self._forms: list[tuple[int, str, str]] = []  # (entry row, wording, key)
         self._exact: dict[str, int] = {}  # wording key -> its first row in _forms
-        self._vecs = np.zeros((0, 1), dtype=np.float32)
+        self._search = VectorSearch([], np.zeros((0, 1), dtype=np.float32))
         self._by_article: dict[tuple[str, int], list[str]] = {}
+        self._owner: dict[int, int] = {}  # search row -> entry row (first entry with it)
+        self.pending = 0  # wordings waiting for the background job (not served yet)
+
+    def _vectors_for(self, wordings: list[str]) -> dict[str, np.ndarray]:
+        """Vectors of these wordings: kept from the last view, stored, or encoded now when
+        few (a publish); the rest wait for the background job."""
+        with self._lock:
+            search = self._search
+        known = {w: search.vecs[j] for j, w in enumerate(search.words)}
+        need = [w for w in wordings if w not in known]
+        if need and self.vectors is not None:
+            known.update(self.vectors.stored(need))
+            need = [w for w in need if w not in known]
+        if need and (self.vectors is None or len(need) <= INLINE_MAX):
+            known.update(self.vectors.encode(need) if self.vectors is not None
+                         else {w: self._embed(w) for w in need})
+            need = []
+        self.pending = len(need)
+        return known
 
     def load(self, entries: Sequence[dict[str, Any]]) -> None:
         """Swap in a new set of servable entries. Wordings already loaded keep their
         vectors, so a publish re-encodes only what is new (not the whole base)."""
         forms = [(i, w, question_key(w)) for i, e in enumerate(entries)
                  for w in [e["question"], *e["paraphrases"]]]
-        with self._lock:
-            known = {w: self._vecs[j] for j, (_, w, _) in enumerate(self._forms)}
-        vecs = (np.vstack([known[w] if w in known else self._embed(w) for _, w, _ in forms]
-                          ).astype(np.float32)
-                if forms else np.zeros((0, 1), dtype=np.float32))
+        known = self._vectors_for(list(dict.fromkeys(w for _, w, _ in forms)))
+        forms = [f for f in forms if f[1] in known]  # a wording not encoded yet waits
+        words = list(dict.fromkeys(w for _, w, _ in forms))
+        vecs = (np.vstack([known[w] for w in words]).astype(np.float32) if words
+                else np.zeros((0, 1), dtype=np.float32))
+        search = VectorSearch(words, vecs, previous=self._search)
+        row = {w: j for j, w in enumerate(words)}
         by_article: dict[tuple[str, int], list[str]] = {}
         for e in entries:
             if e["citations"]:
@@ -82,17 +114,20 @@ class FaqMatcher:
         exact: dict[str, int] = {}
         for j, (_, _, k) in enumerate(forms):
             exact.setdefault(k, j)
+        owner: dict[int, int] = {}
+        for i, w, _ in forms:
+            owner.setdefault(row[w], i)
         with self._lock:
-            self._entries, self._forms, self._vecs = list(entries), forms, vecs
-            self._by_article, self._exact = by_article, exact
+            self._entries, self._forms, self._search = list(entries), forms, search
+            self._by_article, self._exact, self._owner = by_article, exact, owner
 
     def take_vectors(self, other: FaqMatcher) -> None:
         """Start from another matcher's encoded wordings (a new index build: the same
         encoder, so the vectors hold), so the next :meth:`load` encodes only what is new."""
         with other._lock:
-            forms, vecs = other._forms, other._vecs
+            search = other._search
         with self._lock:
-            self._forms, self._vecs = forms, vecs  # rows only: load() rebuilds the rest
+            self._search = search  # vectors (and the IVF index) only: load() does the rest
 
     def serves(self, entry_id: str) -> bool:
         with self._lock:
@@ -114,7 +149,8 @@ class FaqMatcher:
 
     def match(self, question: str, qvec: np.ndarray | None = None) -> FaqMatch | None:
         with self._lock:
-            entries, forms, vecs, exact = self._entries, self._forms, self._vecs, self._exact
+            entries, forms, exact = self._entries, self._forms, self._exact
+            search, owner = self._search, self._owner
         if not forms:
             return None
         key = question_key(question)
@@ -122,12 +158,13 @@ class FaqMatcher:
             i, w, _ = forms[exact[key]]
             return FaqMatch(entries[i], w, 1.0, True)
         q = self._embed(question) if qvec is None else qvec
-        sims = vecs @ q.astype(np.float32)
-        best = int(np.argmax(sims))
-        score = float(sims[best])
-        i, wording, wkey = forms[best]
+        best, score = search.best(q)
+        if best < 0:
+            return None
+        i, wording = owner[best], search.words[best]
         p = self.params
-        if score >= p.sure or (score >= p.min_cos and overlap(key, wkey) >= p.min_overlap):
+        if score >= p.sure or (score >= p.min_cos and
+                               overlap(key, question_key(wording)) >= p.min_overlap):
             return FaqMatch(entries[i], wording, score, False)
         return None
 

@@ -105,6 +105,14 @@ class FaqRepo:
                 select(FaqEntry).where(FaqEntry.status == "published",
                                        FaqEntry.stale.is_(False)).order_by(FaqEntry.id))]
 
+    def wordings_to_encode(self) -> list[str]:
+        """Every wording of the entries under review or published: what the 问答库's
+        vector job encodes ahead, so a publish has its vectors ready."""
+        with self.store.reading() as s:
+            rows = s.execute(select(FaqEntry.question, FaqEntry.paraphrases).where(
+                FaqEntry.status.in_(("in_review", "published"))).order_by(FaqEntry.id))
+            return [w for q, paras in rows for w in [q, *paras]]
+
     def active_keys(self, exclude: str | None = None) -> set[str]:
         """Question keys (question + paraphrases) of entries not retired or rejected."""
         with self.store.reading() as s:

@@ -14,11 +14,14 @@ from policyqa.errors import Conflict
 from policyqa.faq.match import FaqMatcher
 from policyqa.faq.model import INACTIVE, FaqDraft, InvalidEntry
 from policyqa.faq.repo import FaqRepo, entry_dict
+from policyqa.faq.vectors import VectorJob, WordingVectors
 from policyqa.ingest.model import Policy
 from policyqa.roles import TRANSITION_ACTION, Actor
 from policyqa.service import PolicyQA
 from policyqa.store import Store
 from policyqa.store.insight import logged_turns, officer_stats
+
+RELOAD_EVERY = 2000
 
 
 class FaqService:
@@ -26,11 +29,15 @@ class FaqService:
         self.qa = qa
         self.store = store
         self.repo = FaqRepo(store)
-        # Query-side embeddings through the retriever's cache: entry wordings that
-        # citizens also type are encoded once.
-        self.matcher = matcher or FaqMatcher(lambda t: qa.retriever.embed_query(t)[2])
+        # The wordings' vectors, stored once for every process; encoded by the
+        # background job (or here, a few at a time, for a publish).
+        self.vectors = WordingVectors(store, f"{qa.encoder.backend}:{qa.encoder.model_id}",
+                                      qa.retriever.query_text, qa.retriever.encode_texts)
+        self.job = VectorJob(self.vectors, self.repo.wordings_to_encode)
+        self.matcher = matcher or FaqMatcher(lambda t: qa.retriever.embed_query(t)[2],
+                                             vectors=self.vectors)
         self._drafter: Any = None
-        self._seen: tuple[int, str] | None = None  # the 问答库 fingerprint last loaded
+        self._seen: tuple[Any, ...] | None = None  # the 问答库 fingerprint last loaded
 
     @property
     def policies(self) -> Mapping[str, Policy]:
@@ -43,18 +50,34 @@ class FaqService:
         self.refresh()
         return flagged
 
+    def fingerprint(self) -> tuple[Any, ...]:
+        """The entries' fingerprint and the vector job's progress (in steps of
+        ``RELOAD_EVERY`` wordings: a long job is served as it goes, not reloaded per batch)."""
+        job = self.job.status()
+        return (*self.repo.fingerprint(), job["state"], job["done"] // RELOAD_EVERY)
+
     def refresh(self) -> None:
-        seen = self.repo.fingerprint()  # read first: a change during the load is seen next time
+        seen = self.fingerprint()  # read first: a change during the load is seen next time
         self.matcher.load(self.repo.servable())
+        if self.matcher.pending:  # too many new wordings to encode here: the job will
+            self.job.request()
         self._seen = seen
 
     def refresh_if_changed(self) -> bool:
-        """Reload what may be served if another process (or replica) changed the 问答库;
-        True when it did. Called every ``faq_poll_s`` by each server process."""
-        if self.repo.fingerprint() == self._seen:
+        """Reload what may be served if another process (or replica) changed the 问答库,
+        or the vector job encoded more of it; True when it did. Called every
+        ``faq_poll_s`` by each server process."""
+        if self.fingerprint() == self._seen:
             return False
         self.refresh()
         return True
+
+    def encode_pending(self) -> bool:
+        """Run the vector job here if it is due (called by each server's job poller)."""
+        ran = self.job.run_if_due()
+        if ran:
+            self.refresh()
+        return ran
 
     # ---- drafting --------------------------------------------------------------------
 
@@ -161,8 +184,9 @@ class FaqService:
                                         policies=self.policies,
                                         statuses=statuses, origins=[r.origin for r in good],
                                         action="import", note=f"导入文件：{source or '（未命名）'}")
+        self.job.request()  # their wordings are encoded in the background, ahead of review
         return {"imported": len(created), "ids": [e["id"] for e in created],
-                "status": "in_review"}
+                "status": "in_review", "vectors": self.job.status()}
 
     # ---- insight ---------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -261,3 +262,30 @@ class RateHit(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class FaqVector(Base):
+    """The query-side embedding of one 问答库 wording, computed once for every worker and
+    replica. ``key``: sha256 of the encoder and the exact text it encoded, so a vector is
+    never used for another model or another expansion of the wording."""
+
+    __tablename__ = "faq_vectors"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Job(Base):
+    """A background job shared by all processes (e.g. encoding the 问答库's wordings): who
+    holds it until when (a lease another process takes over once it ends), and progress."""
+
+    __tablename__ = "jobs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending | running | done | failed
+    holder: Mapped[str] = mapped_column(String(64))
+    lease_until: Mapped[float] = mapped_column(Float)
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
