@@ -247,6 +247,43 @@ def test_import_reports_rows_and_imports_nothing(env: tuple[TestClient, str]) ->
     assert c.get(f"{OFFICER}/faq", headers=auth(token)).json()["total"] == n0
 
 
+def test_a_large_import_is_encoded_in_the_background_then_served(
+        env: tuple[TestClient, str]) -> None:
+    """More wordings than a request encodes itself: the import returns at once, the
+    server's job poller encodes them (progress at /faq/vectors), and a publish of one of
+    them is then served without encoding anything in the publish call."""
+    import time
+
+    c, token = env
+    p = c.get("/api/v1/policies/labor-law-2018/articles/36").json()
+    quote = p["sentences"][0]
+    tag = uuid.uuid4().hex[:4]
+    rows = [{"question": f"批量导入的问题{tag}第{i}条", "paraphrases": [f"导入{tag}第{i}问"],
+             "answer_text": quote,
+             "citations": [{"doc_id": "labor-law-2018", "article": 36, "quote": quote}]}
+            for i in range(40)]
+    r = c.post(f"{OFFICER}/faq/import", params={"format": "json"},
+               content=json.dumps(rows, ensure_ascii=False).encode(), headers=auth(token))
+    assert r.status_code == 200, r.text
+    assert r.json()["vectors"]["state"] in ("pending", "running", "done")
+    deadline = time.monotonic() + 120
+    while (st := c.get(f"{OFFICER}/faq/vectors", headers=auth(token)).json())["state"] != "done":
+        assert time.monotonic() < deadline, st
+        time.sleep(0.5)
+    assert st["done"] == st["total"] >= 80
+    faq = c.app.state.policyqa.faq  # type: ignore[attr-defined]
+    stored = faq.vectors.stored([w for row in rows for w in [row["question"],
+                                                             *row["paraphrases"]]])
+    assert len(stored) == 80
+    entry = c.get(f"{OFFICER}/faq", params={"q": f"批量导入的问题{tag}第7条"},
+                  headers=auth(token)).json()["items"][0]
+    out = c.post(f"{OFFICER}/faq/{entry['id']}/transition",
+                 json={"version": entry["version"], "to": "published"},
+                 headers=auth(reviewer(c)))
+    assert out.status_code == 200, out.text
+    assert chat(c, f"导入{tag}第7问")["source"] == "faq"
+
+
 def test_bad_input(env: tuple[TestClient, str]) -> None:
     c, token = env
     h = auth(token)

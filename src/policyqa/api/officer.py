@@ -128,6 +128,17 @@ async def import_entries(request: Request, state: State, officer: FaqWriter,
     return await run_in_threadpool(_faq(state).import_, data, format, officer, filename)
 
 
+@router.get("/faq/vectors")
+async def vectors(state: State, officer: FaqReader) -> dict[str, Any]:
+    """The background job that encodes the 问答库's wordings (after an import): its state,
+    progress (done / total wordings), which process holds it, and how many wordings this
+    process still waits for (not served until encoded)."""
+    faq = _faq(state)
+    out: dict[str, Any] = await run_in_threadpool(faq.job.status)
+    out["waiting_here"] = faq.matcher.pending
+    return out
+
+
 @router.get("/faq/{entry_id}")
 async def get_entry(entry_id: str, state: State, officer: FaqReader) -> dict[str, Any]:
     faq = _faq(state)

@@ -197,7 +197,7 @@ class FaqService:
         for e in entries:
             counts[e["status"]] = counts.get(e["status"], 0) + 1
         out["faq"] = {"by_status": counts, "stale": sum(e["stale"] for e in entries),
-                      "serving": len(self.matcher)}
+                      "serving": len(self.matcher), "vectors": self.job.status()}
         return out
 
 
