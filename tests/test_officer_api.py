@@ -322,7 +322,8 @@ def test_stats(env: tuple[TestClient, str]) -> None:
     assert sum(d["questions"] for d in s["questions_per_day"]) == t["turns"]
     assert answered["answer_id"] in [b["answer_id"] for b in s["bad_ratings"]]
     assert "住房公积金每个月能取多少？" in [u["question"] for u in s["top_unanswered"]]
-    assert set(s["faq"]) == {"by_status", "stale", "serving"}
+    assert set(s["faq"]) == {"by_status", "stale", "serving", "vectors"}
+    assert s["faq"]["vectors"]["state"] in ("pending", "running", "done")
 
 
 def test_parallel_officers_over_http(env: tuple[TestClient, str]) -> None:

@@ -21,7 +21,7 @@ from policyqa.service import PolicyQA
 from policyqa.store import Store
 from policyqa.store.insight import logged_turns, officer_stats
 
-RELOAD_EVERY = 2000
+RELOAD_EVERY = 10_000  # wordings the vector job encodes between reloads of every process
 
 
 class FaqService:

@@ -35,6 +35,7 @@ log = logging.getLogger("policyqa.faq")
 JOB = "faq-vectors"
 BATCH = 16  # wordings encoded at once: short enough not to hold an encoder slot for long
 LEASE_S = 60.0
+KEY_MEMO = 200_000  # wordings whose key is remembered (a base of 15,000 entries has ~52,000)
 VT = cast(Table, FaqVector.__table__)
 JT = cast(Table, Job.__table__)
 
@@ -46,9 +47,17 @@ class WordingVectors:
         self.model_key = model_key  # encoder backend and model id
         self.text_of = text_of  # wording -> the exact text encoded
         self.encode_texts = encode
+        self._keys: dict[str, str] = {}  # wording -> key: every reload asks for all of them
 
     def key(self, wording: str) -> str:
-        return hashlib.sha256(f"{self.model_key}\n{self.text_of(wording)}".encode()).hexdigest()
+        k = self._keys.get(wording)
+        if k is None:
+            text = self.text_of(wording)
+            k = hashlib.sha256(f"{self.model_key}\n{text}".encode()).hexdigest()
+            if len(self._keys) >= KEY_MEMO:
+                self._keys.clear()
+            self._keys[wording] = k
+        return k
 
     def stored(self, wordings: Iterable[str]) -> dict[str, np.ndarray]:
         keys = {self.key(w): w for w in wordings}
