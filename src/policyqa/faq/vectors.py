@@ -26,9 +26,9 @@ from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from policyqa.store import Store
+from policyqa.store.engine import upsert_insert
 from policyqa.store.models import FaqVector, Job, utcnow
 
 log = logging.getLogger("policyqa.faq")
@@ -78,8 +78,7 @@ class WordingVectors:
         vecs = np.asarray(self.encode_texts([self.text_of(w) for w in wordings]), np.float32)
         rows = [{"key": self.key(w), "vector": v.tobytes()} for w, v in zip(wordings, vecs,
                                                                            strict=True)]
-        insert = postgresql.insert if self.store.engine.dialect.name == "postgresql" \
-            else sqlite.insert
+        insert = upsert_insert(self.store.engine)
         with self.store.engine.begin() as conn:
             conn.execute(insert(VT).on_conflict_do_nothing(index_elements=[VT.c.key]), rows)
         return dict(zip(wordings, vecs, strict=True))
@@ -106,8 +105,7 @@ class VectorJob:
 
     def request(self) -> None:
         """Ask for a run (there are wordings without a vector); taken by the next poll."""
-        insert = postgresql.insert if self.vectors.store.engine.dialect.name == "postgresql" \
-            else sqlite.insert
+        insert = upsert_insert(self.vectors.store.engine)
         values = {"name": JOB, "state": "pending", "holder": "", "lease_until": 0.0,
                   "total": 0, "done": 0, "error": "", "updated_at": utcnow()}
         with self.vectors.store.engine.begin() as conn:

@@ -21,6 +21,14 @@ SQLITE_BEGIN = "sqlite_begin"  # execution option: DEFERRED (default) | IMMEDIAT
 _BEGIN_MODES = {"DEFERRED", "IMMEDIATE", "EXCLUSIVE"}
 
 
+def upsert_insert(engine: Engine) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_*``) for this engine: PostgreSQL's
+    or SQLite's; the generic one has no upsert."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+
 def default_database_url(data_dir: Path) -> str:
     """The embedded default: one SQLite file in the data folder (absolute path)."""
     return f"sqlite:///{(Path(data_dir) / 'policyqa.db').resolve().as_posix()}"

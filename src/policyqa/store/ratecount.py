@@ -15,10 +15,10 @@ from typing import Any, cast
 
 from limits.storage import Storage
 from sqlalchemy import Table, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from policyqa.store.engine import upsert_insert
 from policyqa.store.models import RateHit
 
 T = cast(Table, RateHit.__table__)
@@ -32,8 +32,7 @@ class SqlCounterStorage(Storage):
         super().__init__()
         self.engine = engine
         self.clock = clock
-        self._insert = (postgresql.insert if engine.dialect.name == "postgresql"
-                        else sqlite.insert)
+        self._insert = upsert_insert(engine)
         self._hits = 0
 
     @property
