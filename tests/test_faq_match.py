@@ -102,6 +102,6 @@ def test_a_new_matcher_reuses_the_vectors_of_the_old(matcher: tuple[FaqMatcher, 
 
     new = FaqMatcher(embed)
     new.take_vectors(old)
-    new.load([*old._entries, entry("新问题？", [], "d", 1, "q")])
+    new.load([*old.served(), entry("新问题？", [], "d", 1, "q")])
     assert encoded == ["新问题？"]
     assert new.match("招应届生有补贴吗") is not None

@@ -11,7 +11,7 @@ reviewed answers, never take a question away from the clause that answers it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +20,8 @@ import numpy as np
 from policyqa import messages as msg
 from policyqa.answer import Answer, Citation
 from policyqa.faq.model import question_key
-from policyqa.faq.search import VectorSearch
 from policyqa.faq.vectors import WordingVectors
+from policyqa.faq.view import Item, View, build, changed_items, items_for
 from policyqa.ingest.model import Policy
 from policyqa.text import cjk_bigrams
 
@@ -57,7 +57,8 @@ INLINE_MAX = 32  # new wordings a load encodes itself; more are left to the back
 
 
 class FaqMatcher:
-    """In-memory view of the servable entries; ``load`` swaps it atomically.
+    """In-memory view of the servable entries (:class:`~policyqa.faq.view.View`);
+    ``load`` / ``update`` swap in a new one atomically.
 
     ``vectors``: the wordings' vectors stored in the database (shared by all processes).
     Without it (tests, the CLI) every new wording is encoded here.
@@ -69,103 +70,96 @@ class FaqMatcher:
         self.params = params or MatchParams()
         self.vectors = vectors
         self._lock = threading.Lock()
-        self._entries: list[dict[str, Any]] = []
-        self._forms: list[tuple[int, str, str]] = []  # (entry row, wording, key)
-        self._exact: dict[str, int] = {}  # wording key -> its first row in _forms
-        self._search = VectorSearch([], np.zeros((0, 1), dtype=np.float32))
-        self._by_article: dict[tuple[str, int], list[str]] = {}
-        self._owner: dict[int, int] = {}  # search row -> entry row (first entry with it)
-        self.pending = 0  # wordings waiting for the background job (not served yet)
+        self._view = View()
 
-    def _vectors_for(self, wordings: list[str]) -> dict[str, np.ndarray]:
-        """Vectors of these wordings: kept from the last view, stored, or encoded now when
-        few (a publish); the rest wait for the background job."""
-        with self._lock:
-            search = self._search
-        known = {w: search.vecs[j] for j, w in enumerate(search.words)}
-        need = [w for w in wordings if w not in known]
-        if need and self.vectors is not None:
+    @property
+    def pending(self) -> int:
+        """Wordings waiting for the background job (not served yet)."""
+        return self._view.waiting
+
+    def _vectors_for(self, need: list[str]) -> dict[str, np.ndarray]:
+        """Vectors of wordings the view has none for: stored, or encoded now when few (a
+        publish); the rest wait for the background job."""
+        known: dict[str, np.ndarray] = {}
+        if self.vectors is not None:
             known.update(self.vectors.stored(need))
             need = [w for w in need if w not in known]
         if need and (self.vectors is None or len(need) <= INLINE_MAX):
             known.update(self.vectors.encode(need) if self.vectors is not None
                          else {w: self._embed(w) for w in need})
-            need = []
-        self.pending = len(need)
         return known
 
-    def load(self, entries: Sequence[dict[str, Any]]) -> None:
-        """Swap in a new set of servable entries. Wordings already loaded keep their
-        vectors, so a publish re-encodes only what is new (not the whole base)."""
-        forms = [(i, w, question_key(w)) for i, e in enumerate(entries)
-                 for w in [e["question"], *e["paraphrases"]]]
-        known = self._vectors_for(list(dict.fromkeys(w for _, w, _ in forms)))
-        forms = [f for f in forms if f[1] in known]  # a wording not encoded yet waits
-        words = list(dict.fromkeys(w for _, w, _ in forms))
-        vecs = (np.vstack([known[w] for w in words]).astype(np.float32) if words
-                else np.zeros((0, 1), dtype=np.float32))
-        search = VectorSearch(words, vecs, previous=self._search)
-        row = {w: j for j, w in enumerate(words)}
-        by_article: dict[tuple[str, int], list[str]] = {}
-        for e in entries:
-            if e["citations"]:
-                c = e["citations"][0]
-                by_article.setdefault((c["doc_id"], int(c["article"])), []).append(e["question"])
-        exact: dict[str, int] = {}
-        for j, (_, _, k) in enumerate(forms):
-            exact.setdefault(k, j)
-        owner: dict[int, int] = {}
-        for i, w, _ in forms:
-            owner.setdefault(row[w], i)
+    def _swap(self, items: dict[str, Item]) -> None:
         with self._lock:
-            self._entries, self._forms, self._search = list(entries), forms, search
-            self._by_article, self._exact, self._owner = by_article, exact, owner
+            previous = self._view
+        view = build(items, previous, self._vectors_for)
+        with self._lock:
+            self._view = view
+
+    def load(self, entries: Sequence[dict[str, Any]]) -> None:
+        """Swap in this whole set of servable entries. Wordings already loaded keep their
+        vectors and keys, so a publish re-encodes only what is new (not the whole base)."""
+        with self._lock:
+            previous = self._view.items
+        self._swap(items_for(entries, previous))
+
+    def update(self, changed: Sequence[dict[str, Any]], gone: Iterable[str]) -> None:
+        """Swap in the view with the entries ``gone`` taken out and ``changed`` (servable
+        entries, new or edited) put in: what a publish, edit or retire costs is what it
+        changed. With nothing changed it still looks again for wordings that had no
+        vector (the background job may have stored them since)."""
+        with self._lock:
+            previous = self._view.items
+        self._swap(changed_items(previous, changed, gone))
 
     def take_vectors(self, other: FaqMatcher) -> None:
         """Start from another matcher's encoded wordings (a new index build: the same
         encoder, so the vectors hold), so the next :meth:`load` encodes only what is new."""
         with other._lock:
-            search = other._search
-        with self._lock:
-            self._search = search  # vectors (and the IVF index) only: load() does the rest
+            view = other._view
+        with self._lock:  # vectors, keys and the IVF index; what is served comes with load()
+            self._view = View(items=view.items, search=view.search)
 
     def serves(self, entry_id: str) -> bool:
         with self._lock:
-            return any(e["id"] == entry_id for e in self._entries)
+            return entry_id in self._view.items
+
+    def served(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._view.entries)
 
     def questions_for(self, key: tuple[str, int]) -> list[str]:
         """Published questions whose answer cites this clause (for 猜你想问)."""
         with self._lock:
-            return list(self._by_article.get(key, []))
+            return list(self._view.by_article.get(key, []))
 
     def published(self) -> list[tuple[str, tuple[str, int]]]:
         """(question, clause it cites first) of every served entry: wording an officer
         approved, which is all that the public lists (热点问题) may show."""
         with self._lock:
-            return [(q, key) for key, qs in self._by_article.items() for q in qs]
+            return [(q, key) for key, qs in self._view.by_article.items() for q in qs]
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._view.entries)
 
     def match(self, question: str, qvec: np.ndarray | None = None) -> FaqMatch | None:
         with self._lock:
-            entries, forms, exact = self._entries, self._forms, self._exact
-            search, owner = self._search, self._owner
-        if not forms:
+            v = self._view
+        if not v.forms:
             return None
         key = question_key(question)
-        if key in exact:  # a dict, not a scan: the base may hold tens of thousands of wordings
-            i, w, _ = forms[exact[key]]
-            return FaqMatch(entries[i], w, 1.0, True)
+        if key in v.exact:  # a dict, not a scan: the base may hold tens of thousands of wordings
+            i, w, _ = v.forms[v.exact[key]]
+            return FaqMatch(v.entries[i], w, 1.0, True)
         q = self._embed(question) if qvec is None else qvec
-        best, score = search.best(q)
+        best, score = v.search.best(q)
         if best < 0:
             return None
-        i, wording = owner[best], search.words[best]
+        i, wording = v.owner[best], v.search.words[best]
         p = self.params
         if score >= p.sure or (score >= p.min_cos and
                                overlap(key, question_key(wording)) >= p.min_overlap):
-            return FaqMatch(entries[i], wording, score, False)
+            return FaqMatch(v.entries[i], wording, score, False)
         return None
 
 

@@ -90,20 +90,38 @@ class FaqRepo:
             return [entry_dict(e) for e in s.scalars(
                 select(FaqEntry).order_by(FaqEntry.created_at, FaqEntry.id))]
 
-    def fingerprint(self) -> tuple[int, str]:
-        """Changes whenever any entry is created or changed (every write bumps its
-        ``updated_at``): one cheap read that tells another process to reload."""
+    def fingerprint(self) -> tuple[int, int, str]:
+        """Changes whenever any entry is created or changed: one cheap read that tells
+        another process to reload. Every write adds one to an entry's ``version``, so the
+        sum moves even when a write commits after a later-stamped one (the newest
+        ``updated_at`` alone would then stay the same)."""
         with self.store.reading() as s:
-            n, last = s.execute(select(func.count(), func.max(FaqEntry.updated_at))
-                                .select_from(FaqEntry)).one()
-        return int(n), last.isoformat() if last else ""
+            n, total, last = s.execute(select(func.count(), func.sum(FaqEntry.version),
+                                              func.max(FaqEntry.updated_at))
+                                       .select_from(FaqEntry)).one()
+        return int(n), int(total or 0), last.isoformat() if last else ""
 
-    def servable(self) -> list[dict[str, Any]]:
-        """Published entries whose citations still hold: what chat may answer from."""
+    def versions(self) -> dict[str, int]:
+        """Every entry's version by id: what tells a process which entries changed since
+        it last loaded (two narrow columns, not the entries)."""
         with self.store.reading() as s:
-            return [entry_dict(e) for e in s.scalars(
-                select(FaqEntry).where(FaqEntry.status == "published",
-                                       FaqEntry.stale.is_(False)).order_by(FaqEntry.id))]
+            return {i: int(v) for i, v in s.execute(select(FaqEntry.id, FaqEntry.version))}
+
+    def servable(self, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Published entries whose citations still hold: what chat may answer from
+        (only those of ``ids``, when given)."""
+        cond = [FaqEntry.status == "published", FaqEntry.stale.is_(False)]
+        if ids is None:
+            with self.store.reading() as s:
+                return [entry_dict(e) for e in s.scalars(
+                    select(FaqEntry).where(*cond).order_by(FaqEntry.id))]
+        out: list[dict[str, Any]] = []
+        todo = list(ids)
+        with self.store.reading() as s:
+            for i in range(0, len(todo), 500):  # bound the IN list
+                out += [entry_dict(e) for e in s.scalars(
+                    select(FaqEntry).where(*cond, FaqEntry.id.in_(todo[i:i + 500])))]
+        return out
 
     def wordings_to_encode(self) -> list[str]:
         """Every wording of the entries under review or published: what the 问答库's

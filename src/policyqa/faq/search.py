@@ -45,6 +45,7 @@ class VectorSearch:
     def __init__(self, words: Sequence[str], vecs: np.ndarray,
                  previous: VectorSearch | None = None) -> None:
         self.words, self.vecs = list(words), vecs
+        self.row = {w: i for i, w in enumerate(self.words)}
         self._ivf: _Ivf | None = None
         self._delta = np.zeros(0, dtype=np.int64)  # rows of ours not in the IVF index
         self._live = np.zeros(0, dtype=bool)  # per IVF row: still one of ours
@@ -53,7 +54,7 @@ class VectorSearch:
             self._index_from(previous._ivf if previous is not None else None)
 
     def _index_from(self, ivf: _Ivf | None) -> None:
-        row = {w: i for i, w in enumerate(self.words)}
+        row = self.row
         if ivf is not None:
             live = np.array([w in row for w in ivf.words], dtype=bool)
             delta = [i for i, w in enumerate(self.words) if w not in ivf.row]

@@ -38,6 +38,7 @@ class FaqService:
                                              vectors=self.vectors)
         self._drafter: Any = None
         self._seen: tuple[Any, ...] | None = None  # the 问答库 fingerprint last loaded
+        self._versions: dict[str, int] | None = None  # every entry's version, as loaded
 
     @property
     def policies(self) -> Mapping[str, Policy]:
@@ -57,8 +58,22 @@ class FaqService:
         return (*self.repo.fingerprint(), job["state"], job["done"] // RELOAD_EVERY)
 
     def refresh(self) -> None:
+        """Load what changed since the last load: the entries whose version moved are
+        read again (served if still servable), those gone are dropped. The first load,
+        and one after a change to most of the base, reads everything."""
         seen = self.fingerprint()  # read first: a change during the load is seen next time
-        self.matcher.load(self.repo.servable())
+        versions = self.repo.versions()
+        before = self._versions
+        if before is None:
+            self.matcher.load(self.repo.servable())
+        else:
+            changed = [i for i, v in versions.items() if before.get(i) != v]
+            gone = [i for i in before if i not in versions]
+            if len(changed) > len(versions) // 2:
+                self.matcher.load(self.repo.servable())
+            elif changed or gone or self.matcher.pending:
+                self.matcher.update(self.repo.servable(changed), [*changed, *gone])
+        self._versions = versions
         if self.matcher.pending:  # too many new wordings to encode here: the job will
             self.job.request()
         self._seen = seen
