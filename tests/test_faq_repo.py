@@ -128,6 +128,29 @@ def test_validation(store: Store, policies: dict[str, Policy]) -> None:
     assert repo.search()[1] == 1
 
 
+def test_every_wording_is_checked_against_the_active_entries(
+        store: Store, policies: dict[str, Policy]) -> None:
+    """By the key table: a paraphrase edited into another entry's question is refused;
+    the keys an edit drops, or a retire frees, may be used again."""
+    repo = FaqRepo(store)
+    a = repo.create(fields(policies, "学徒补贴怎么领"), officer="li", policies=policies)
+    b = repo.create(fields(policies, "技能补贴怎么领"), officer="li", policies=policies)
+    with pytest.raises(Conflict):  # only the paraphrases change
+        repo.edit(b["id"], b["version"], {"paraphrases": ["学徒补贴怎么领？"]},
+                  officer="li", policies=policies)
+    with pytest.raises(Conflict):  # a new entry's paraphrase against an old one's
+        repo.create({**fields(policies, "另一个问题"), "paraphrases": ["请问学徒补贴怎么领"]},
+                    officer="li", policies=policies)
+    a = repo.edit(a["id"], a["version"], {"paraphrases": ["学徒补贴在哪领"]},
+                  officer="li", policies=policies)
+    repo.create({**fields(policies, "另一个问题"), "paraphrases": ["请问学徒补贴怎么领"]},
+                officer="li", policies=policies)  # the dropped paraphrase is free again
+    repo.transition(b["id"], b["version"], "rejected", officer="wang", policies=policies)
+    repo.create(fields(policies, "技能补贴怎么领"), officer="li", policies=policies)
+    assert repo.active_keys() >= {"学徒补贴怎么领", "学徒补贴在哪领", "技能补贴怎么领"}
+    assert "学徒补贴怎么领呀" not in repo.active_keys()
+
+
 def test_optimistic_locking(store: Store, policies: dict[str, Policy]) -> None:
     repo = FaqRepo(store)
     e = repo.create(fields(policies, "技能人才有什么支持"), officer="li", policies=policies)

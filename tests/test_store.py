@@ -148,6 +148,27 @@ def test_database_made_before_alembic_is_upgraded_and_keeps_its_rows(engine: Eng
         conn.execute(text("UPDATE handoff_tickets SET status = 'lost'"))
 
 
+def test_faq_keys_are_filled_in_for_entries_made_before_the_key_table(
+        engine: Engine) -> None:
+    from alembic import command
+
+    from policyqa.faq.repo import FaqRepo
+    from policyqa.store.migrations import _config
+    from policyqa.store.models import FaqEntry
+
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0005")
+        now = datetime.now(UTC)
+        conn.execute(FaqEntry.__table__.insert().values(  # type: ignore[attr-defined]
+            id="e1", question="学徒补贴怎么领？", normalized="学徒补贴怎么领",
+            paraphrases=["请问学徒补贴"], answer_text="", citations=[], status="draft",
+            version=1, stale=False, stale_reason="", origin="manual", evidence={},
+            created_by="li", updated_by="li", created_at=now, updated_at=now))
+    assert migrate(engine) == LATEST
+    store = Store(engine)
+    assert FaqRepo(store).active_keys() == {"学徒补贴怎么领", "请问学徒补贴"}
+
+
 def test_concurrent_migrations_apply_each_step_once(db_url: str) -> None:
     """Four 'processes' (own engine and pool each) start at the same moment."""
     engines = [make_engine(db_url) for _ in range(4)]

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from policyqa.errors import Conflict, Forbidden, NotFound
@@ -28,7 +28,7 @@ from policyqa.faq.model import (
 )
 from policyqa.ingest.model import Policy
 from policyqa.store import Store
-from policyqa.store.models import FaqAudit, FaqEntry, utcnow
+from policyqa.store.models import FaqAudit, FaqEntry, FaqKey, utcnow
 from policyqa.text import normalize
 
 # Legal moves of the workflow; anything else is refused with 422.
@@ -179,14 +179,15 @@ class FaqRepo:
             cleaned.append((f, st, og, dict(evidence[i]) if i < len(evidence) else {}))
         now = utcnow()
         out = []
+        wanted = [_keys_of(f["question"], f["paraphrases"]) for f, *_ in cleaned]
         with self.store.writing() as s:
-            taken = self._active_keys(s)
-            for f, st, og, ev in cleaned:
-                keys = {question_key(f["question"]), *map(question_key, f["paraphrases"])}
+            taken = self._taken(s, {k for ks in wanted for k in ks})
+            for (f, st, og, ev), keys in zip(cleaned, wanted, strict=True):
                 dup = keys & taken
                 if dup and st not in INACTIVE:
                     raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
-                taken |= keys
+                if st not in INACTIVE:
+                    taken |= keys
                 e = FaqEntry(id=uuid.uuid4().hex, question=f["question"],
                              normalized=question_key(f["question"]),
                              paraphrases=f["paraphrases"], answer_text=f["answer_text"],
@@ -195,6 +196,7 @@ class FaqRepo:
                              updated_by=officer, created_at=now, updated_at=now)
                 s.add(e)
                 s.flush()
+                s.add_all(FaqKey(entry_id=e.id, key=k) for k in keys)
                 changes = {k: [None, v] for k, v in f.items()} | {"status": [None, st]}
                 if note:
                     changes["note"] = [None, note[:500]]
@@ -217,12 +219,14 @@ class FaqRepo:
             if e.status in INACTIVE:
                 raise InvalidEntry(f"条目状态为{e.status}，请先转回草稿再修改")
             changes = {k: [getattr(e, k), v] for k, v in f.items() if getattr(e, k) != v}
-            if "question" in f:
-                keys = {question_key(f["question"]),
-                        *map(question_key, f.get("paraphrases", e.paraphrases))}
-                dup = keys & self._active_keys(s, exclude=entry_id)
+            if "question" in f or "paraphrases" in f:
+                keys = _keys_of(f.get("question", e.question),
+                                f.get("paraphrases", e.paraphrases))
+                dup = self._taken(s, keys, exclude=entry_id)
                 if dup:
                     raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
+                s.execute(delete(FaqKey).where(FaqKey.entry_id == entry_id))
+                s.add_all(FaqKey(entry_id=entry_id, key=k) for k in keys)
             values: dict[str, Any] = dict(f)
             if "question" in f:
                 values["normalized"] = question_key(f["question"])
@@ -262,8 +266,7 @@ class FaqRepo:
                     values.update(stale=False, stale_reason="")
                     changes["stale"] = [True, False]
             if to == "draft" and e.status in INACTIVE:
-                dup = ({e.normalized, *map(question_key, e.paraphrases)}
-                       & self._active_keys(s, exclude=entry_id))
+                dup = self._taken(s, _keys_of(e.question, e.paraphrases), exclude=entry_id)
                 if dup:
                     raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
             if note:
@@ -311,14 +314,24 @@ class FaqRepo:
 
     @staticmethod
     def _active_keys(s: Session, exclude: str | None = None) -> set[str]:
-        keys: set[str] = set()
-        for eid, norm, paras in s.execute(select(FaqEntry.id, FaqEntry.normalized,
-                                                 FaqEntry.paraphrases)
-                                          .where(FaqEntry.status.notin_(INACTIVE))):
-            if eid != exclude:
-                keys.add(norm)
-                keys.update(question_key(p) for p in paras)
-        return keys
+        q = (select(FaqKey.key).join(FaqEntry, FaqEntry.id == FaqKey.entry_id)
+             .where(FaqEntry.status.notin_(INACTIVE)))
+        if exclude is not None:
+            q = q.where(FaqKey.entry_id != exclude)
+        return set(s.scalars(q))
+
+    @staticmethod
+    def _taken(s: Session, keys: set[str], exclude: str | None = None) -> set[str]:
+        """Which of ``keys`` an active entry (other than ``exclude``) already has: by the
+        key index, so a create costs its own wordings, not the size of the base."""
+        todo, out = sorted(keys), set[str]()
+        for i in range(0, len(todo), 500):  # bound the IN list
+            q = (select(FaqKey.key).join(FaqEntry, FaqEntry.id == FaqKey.entry_id)
+                 .where(FaqKey.key.in_(todo[i:i + 500]), FaqEntry.status.notin_(INACTIVE)))
+            if exclude is not None:
+                q = q.where(FaqKey.entry_id != exclude)
+            out.update(s.scalars(q))
+        return out
 
     @staticmethod
     def _apply(s: Session, e: FaqEntry, version: int, values: dict[str, Any],
@@ -338,6 +351,10 @@ class FaqRepo:
         s.flush()
         s.refresh(e)
         return entry_dict(e)
+
+
+def _keys_of(question: str, paraphrases: Sequence[str]) -> set[str]:
+    return {question_key(question), *map(question_key, paraphrases)}
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
