@@ -111,24 +111,11 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=15000)
     ap.add_argument("--pg", action="store_true", help="PostgreSQL (else SQLite)")
     args = ap.parse_args()
-    if not args.pg:
-        with tempfile.TemporaryDirectory() as tmp:
-            print("SQLite")
-            run(f"sqlite:///{tmp}/bench.db", args.entries)
-        return
-    from pg import PgServer, find_bindir
+    from bench_api import database
 
-    bindir = find_bindir()
-    if bindir is None:
-        raise SystemExit("PostgreSQL server binaries not found")
-    pg = PgServer(bindir)
-    pg.start()
-    try:
-        print("PostgreSQL")
-        run(pg.url, args.entries)
-    finally:
-        pg.stop()
-
+    with tempfile.TemporaryDirectory() as tmp, database(args.pg, tmp) as url:
+        print("PostgreSQL" if args.pg else "SQLite")
+        run(url or f"sqlite:///{tmp}/bench.db", args.entries)
 
 if __name__ == "__main__":
     main()
