@@ -11,7 +11,7 @@ from policyqa import messages as msg
 from policyqa.docnames import DocumentNames
 from policyqa.ingest.model import Policy
 from policyqa.lexicon import Lexicon
-from policyqa.retrieve import ArticleHit, SentenceHit, asking_part
+from policyqa.retrieve import ArticleHit, SentenceHit, aggregate, asking_part
 from policyqa.text import normalize
 
 LEX = Lexicon()
@@ -98,6 +98,17 @@ def test_asking_part_of_a_long_question() -> None:
     assert asking_part(normalize("我能领几个月的钱？"), 40) == ""  # short: the whole question
 
 
+def test_a_superseded_version_does_not_crowd_out_the_one_in_force() -> None:
+    """Of k places, articles of a superseded document take none: a short old law sharing
+    the question's words in every article must leave room for the version in force."""
+    fused = {f"old/a{i}/s1": (.9, 1.0, .99 - i / 100) for i in range(1, 6)}
+    fused |= {"law/a7/s1": (.9, .5, .90), "law/a8/s1": (.9, .5, .80)}
+    plain = [(h.doc_id, h.article) for h in aggregate(fused, 0.0, 3)]
+    assert plain == [("old", 1), ("old", 2), ("old", 3)]
+    spared = [(h.doc_id, h.article) for h in aggregate(fused, 0.0, 2, frozenset({"old"}))]
+    assert spared == [*(("old", i) for i in range(1, 6)), ("law", 7), ("law", 8)]
+
+
 def test_an_item_is_quoted_after_its_lead_in() -> None:
     from conftest import INVENTED_DIR
     from policyqa.answer import _items_of, _lead_in
@@ -128,7 +139,9 @@ def test_a_catch_all_item_is_known(sentence: str, catch_all: bool) -> None:
 # regulation (art 1), and a superseded old 测试法 (art 1).
 TEXTS = {("law", 1): "职工因工伤停工的，应当支付二倍的工资。",
          ("law", 2): "按照国家规定给予测试补助。",
-         ("city", 1): "某市职工因工伤停工的，支付一个月工资。", ("old", 1): "旧的测试规定。"}
+         ("city", 1): "某市职工因工伤停工的，支付一个月工资。", ("old", 1): "旧的测试规定。",
+         ("law", 3): "有下列情形之一的，用人单位应当支付测试补偿：（一）停工的；（二）停产的。",
+         ("law", 4): "依照本法第三条规定支付测试补偿的，按月计算。"}
 
 
 def _hit(doc: str, art: int, score: float, dense: float = 0.9) -> ArticleHit:
@@ -218,6 +231,29 @@ def test_ranking_rules() -> None:
     assert isinstance(both, gate.Case) and both.national and both.national.doc_id == "law"
     named = _case("按某某测试法工伤停工", _hit("city", 1, .95), _hit("law", 1, .90))
     assert _docs(gate.named_first(named, ctx)) == ["law", "city"]
+
+
+@pytest.mark.parametrize(("question", "asks_cases"), [
+    ("什么情况下公司要支付测试补偿", True),
+    ("测试补偿的情形有哪些", True),
+    ("领测试补助需要具备什么条件", True),
+    ("测试补偿按什么计算", False),
+])
+def test_a_question_asking_for_cases_is_known(question: str, asks_cases: bool) -> None:
+    assert bool(LEX.shapes_asked(normalize(question))) is asks_cases
+
+
+def test_a_clause_listing_the_cases_answers_a_question_asking_for_them() -> None:
+    """什么情况下…: of close candidates the clause listing the cases (有下列情形之一的…)
+    comes before one that only refers to it; a far one, or another question, keeps its place."""
+    ctx = _ctx()
+    close = (_hit("law", 4, .95), _hit("law", 3, .93))
+    assert [h.article for h in gate.shape_first(_case("什么情况下支付测试补偿", *close),
+                                                ctx).hits] == [3, 4]  # type: ignore[union-attr]
+    assert [h.article for h in gate.shape_first(_case("测试补偿按月算吗", *close),
+                                                ctx).hits] == [4, 3]  # type: ignore[union-attr]
+    far = _case("什么情况下支付测试补偿", _hit("law", 4, .95), _hit("law", 3, .80))
+    assert [h.article for h in gate.shape_first(far, ctx).hits] == [4, 3]  # type: ignore[union-attr]
 
 
 def test_the_loop_names_the_rule_that_refused() -> None:

@@ -54,8 +54,11 @@ class Lexicon:
 
     def __init__(self, topics: list[list[str]] | None = None,
                  places: list[list[str]] | None = None,
-                 figures: list[FigureKind] | None = None) -> None:
+                 figures: list[FigureKind] | None = None,
+                 shapes: list[FigureKind] | None = None) -> None:
         kinds = figures if figures is not None else load_figures()
+        self.shapes = [k for k in (shapes if shapes is not None else load_figures(
+            resource_lines("shapes.txt"))) if k.asked]
         self.figures = [k for k in kinds if k.asked]
         self.deferred = next((k.stated for k in kinds if k.name == "deferred"), None)
         self.topics = [Topic(row[0], tuple(sorted(row, key=len, reverse=True)))
@@ -72,6 +75,10 @@ class Lexicon:
         asked = [k for k in self.figures if k.asked and k.asked.search(norm_question)]
         names = {k.name for k in asked}
         return [k for k in asked if not any(n.startswith(k.name + "_") for n in names)]
+
+    def shapes_asked(self, norm_question: str) -> list[FigureKind]:
+        """The shapes of answer a question asks for (什么情况下… : a list of cases)."""
+        return [k for k in self.shapes if k.asked and k.asked.search(norm_question)]
 
     def defers(self, norm_text: str) -> bool:
         """Whether the text hands a figure to someone else (按照国家规定 / 由…确定)."""

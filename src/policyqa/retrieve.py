@@ -93,11 +93,13 @@ def fuse(dense: Mapping[str, float], lexical: Mapping[str, float], w_lexical: fl
 
 
 def aggregate(fused: Mapping[str, tuple[float, float, float]], w_second: float,
-              k: int | None = None) -> list[ArticleHit]:
+              k: int | None = None, spare: frozenset[str] = frozenset()) -> list[ArticleHit]:
     """Group sentence hits by article; article score = best + w_second * (second - best).
     Only the ``k`` best articles are built in full (every question fuses hundreds of
     sentences; the rest are never looked at): an article's sentences are sorted only
-    once it is among them."""
+    once it is among them. Articles of the ``spare`` documents (superseded versions) do
+    not count toward ``k``: a short old law whose every article shares the title's words
+    would otherwise fill all ``k`` places, and the version in force never be a candidate."""
     groups: dict[tuple[str, int], list[tuple[str, int, float, float, float]]] = {}
     for cid, (d, lx, s) in fused.items():
         doc, art, sent = parse_chunk_id(cid)
@@ -109,8 +111,7 @@ def aggregate(fused: Mapping[str, tuple[float, float, float]], w_second: float,
             second = heapq.nlargest(2, (x[4] for x in sents))[1]
             best += w_second * (second - best)
         scored.append((best, key))
-    top = heapq.nsmallest(k, scored, key=lambda x: (-x[0], x[1])) if k is not None else sorted(
-        scored, key=lambda x: (-x[0], x[1]))
+    top = _best(scored, k, spare)
     out = []
     for score, (doc, art) in top:
         sents = sorted(groups[(doc, art)], key=lambda x: x[4], reverse=True)
@@ -119,9 +120,31 @@ def aggregate(fused: Mapping[str, tuple[float, float, float]], w_second: float,
     return out
 
 
-def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
-    """Pure: fuse the measured signals and rank articles."""
-    articles = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second, k)
+def _best(scored: list[tuple[float, tuple[str, int]]], k: int | None, spare: frozenset[str]
+          ) -> list[tuple[float, tuple[str, int]]]:
+    """The ``k`` best (score, article) pairs, best first, plus any article of a ``spare``
+    document ranked above the last of them."""
+    def order(x: tuple[float, tuple[str, int]]) -> tuple[float, tuple[str, int]]:
+        return -x[0], x[1]
+
+    if k is None:
+        return sorted(scored, key=order)
+    if not spare:
+        return heapq.nsmallest(k, scored, key=order)
+    out, counted = [], 0
+    for item in sorted(scored, key=order):
+        if counted == k:
+            break
+        out.append(item)
+        counted += item[1][0] not in spare
+    return out
+
+
+def rank(sig: Signals, params: RetrievalParams, k: int,
+         spare: frozenset[str] = frozenset()) -> Retrieval:
+    """Pure: fuse the measured signals and rank articles (``spare``: see :func:`aggregate`)."""
+    articles = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second, k,
+                         spare)
     return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(articles))
 
 
@@ -202,4 +225,5 @@ class Retriever:
         return Signals(question, norm, expanded, dense, lexical)
 
     def search(self, question: str, k: int = 5) -> Retrieval:
-        return rank(self.signals(question), self.params, k)
+        old = frozenset(d for d, p in self.index.policies.items() if p.status == "superseded")
+        return rank(self.signals(question), self.params, k, old)

@@ -33,6 +33,7 @@ from policyqa.gate.rules import (
     national_too,
     old_version_too,
     rank,
+    shape_first,
     states_figure,
     states_specifics,
 )
@@ -42,6 +43,6 @@ __all__ = [
     "Context", "GateParams", "Refusal", "Rule", "any_match", "confident", "coverage",
     "figure_first", "foreign_place", "held_document", "in_force_first", "in_jurisdiction",
     "lists_what_is_asked", "local_first", "named_article_first", "named_first",
-    "names_topics", "national_too", "old_version_too", "rank", "run", "states_figure",
-    "states_specifics",
+    "names_topics", "national_too", "old_version_too", "rank", "run", "shape_first",
+    "states_figure", "states_specifics",
 ]

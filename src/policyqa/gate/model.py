@@ -19,6 +19,7 @@ class GateParams:
     quote_margin: float = 0.04  # extra sentences must score within this of the best one
     max_quotes: int = 3
     figure_margin: float = 0.03  # a clause stating the figure asked may outrank one this close
+    shape_margin: float = 0.03  # a clause of the shape asked (a list of cases) likewise
     # Quote a clause that defers the figure asked, with a note (else refuse). Dev: refusing
     # instead gains refusal recall 0.675 -> 0.779 and loses answer accuracy 0.781 -> 0.771;
     # the clause that says who fixes the figure is kept as the more useful answer.
@@ -63,6 +64,7 @@ class Case:
     hits: tuple[ArticleHit, ...]
     topics: tuple[Topic, ...] = ()
     kinds: tuple[FigureKind, ...] = ()
+    shapes: tuple[FigureKind, ...] = ()  # shapes of answer asked (a list of cases)
     places: tuple[tuple[str, str], ...] = ()  # (form written, jurisdiction)
     figure: str = "none"  # none / stated / deferred
     national: ArticleHit | None = None  # a national clause quoted as well
@@ -76,7 +78,8 @@ class Case:
     @classmethod
     def read(cls, q: str, expanded: str, hits: Iterable[ArticleHit], lexicon: Lexicon) -> Case:
         return cls(q, expanded, tuple(hits), tuple(lexicon.topics_in(q)),
-                   tuple(lexicon.figures_asked(q)), tuple(lexicon.places_in(q)))
+                   tuple(lexicon.figures_asked(q)), tuple(lexicon.shapes_asked(q)),
+                   tuple(lexicon.places_in(q)))
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,17 @@ def figure_first(case: Case, ctx: Context) -> Case:
         k.stated.search(ctx.clauses.evidence(h)) for k in case.kinds))
 
 
+def shape_first(case: Case, ctx: Context) -> Case:
+    """什么情况下… / 需要什么条件: of close candidates, a clause that lists the cases or
+    conditions (有下列情形之一的…) comes first; a clause that only refers to them (依照本法
+    第四十六条规定…支付经济补偿) comes after."""
+    if not case.shapes or not case.hits:
+        return case
+    top, text = case.hits[0].score - ctx.params.shape_margin, ctx.clauses.text
+    return _first(case, lambda h: h.score >= top and any(
+        k.stated.search(text.get((h.doc_id, h.article), "")) for k in case.shapes))
+
+
 def local_first(case: Case, ctx: Context) -> Case:
     """A question about a place (重庆 / 我市 …): of close candidates, a document of that
     place answers before a national one (重庆市失业保险条例 before 失业保险条例)."""
@@ -201,7 +212,7 @@ def _first(case: Case, wanted: Callable[[ArticleHit], bool]) -> Case:
 # the clause rules are those that judge one clause alone (the 问答库 drafter's).
 RANKING: tuple[Rule, ...] = (named_first, in_force_first, named_article_first)
 CHECKS: tuple[Rule, ...] = (
-    any_match, held_document, names_topics, figure_first, local_first, in_jurisdiction,
+    any_match, held_document, names_topics, shape_first, figure_first, local_first, in_jurisdiction,
     states_specifics, states_figure, confident, national_too, old_version_too)
 RULES = RANKING + CHECKS
 CLAUSE_RULES: tuple[Rule, ...] = (held_document, names_topics, in_jurisdiction)
