@@ -15,7 +15,7 @@ fi
 [ -n "$PY" ] || { echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check -c scripts/constraints.txt)
 # torch first and pinned: 2.13.0 is the CPU build on this machine's disk; an unpinned
 # torch (asked for by sentence-transformers) would pull a multi-GB CUDA build.
 "${PIP[@]}" torch==2.13.0
