@@ -166,3 +166,24 @@ def clean_fields(fields: Mapping[str, Any], policies: Mapping[str, Policy]) -> d
             raise InvalidEntry(f"引用须为列表，最多{MAX_CITATIONS}条")
         out["citations"] = [cite_dict(check_citation(policies, c)) for c in raw_c]
     return out
+
+
+def new_entries(items: Sequence[Mapping[str, Any]], policies: Mapping[str, Policy],
+                statuses: Sequence[str], origins: Sequence[str]
+                ) -> list[tuple[dict[str, Any], str, str]]:
+    """Validate new entries with their status and origin: (fields, status, origin) each,
+    every field present; InvalidEntry on the first that is wrong (a batch is all or none)."""
+    out = []
+    for fields, st, og in zip(items, statuses, origins, strict=True):
+        if og not in ORIGINS:
+            raise InvalidEntry(f"未知来源：{og}")
+        f = clean_fields({"paraphrases": [], "answer_text": "", "citations": [], **fields},
+                         policies)
+        if "question" not in f:
+            raise InvalidEntry("问题不能为空")
+        if st not in STATUSES:
+            raise InvalidEntry(f"未知状态：{st}")
+        if st == "published" and not f["citations"]:
+            raise InvalidEntry("发布的条目必须引用政策原文")
+        out.append((f, st, og))
+    return out

@@ -13,22 +13,24 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from policyqa.errors import Conflict, Forbidden, NotFound
+from policyqa.faq.keys import active_keys, keys_of, taken, write_keys
 from policyqa.faq.model import (
     INACTIVE,
-    ORIGINS,
     STATUSES,
     InvalidEntry,
     clean_fields,
+    new_entries,
     question_key,
     stale_reason,
 )
 from policyqa.ingest.model import Policy
 from policyqa.store import Store
-from policyqa.store.models import FaqAudit, FaqEntry, FaqKey, utcnow
+from policyqa.store.engine import in_batches
+from policyqa.store.models import FaqAudit, FaqEntry, utcnow
 from policyqa.text import normalize
 
 # Legal moves of the workflow; anything else is refused with 422.
@@ -115,13 +117,9 @@ class FaqRepo:
             with self.store.reading() as s:
                 return [entry_dict(e) for e in s.scalars(
                     select(FaqEntry).where(*cond).order_by(FaqEntry.id))]
-        out: list[dict[str, Any]] = []
-        todo = list(ids)
         with self.store.reading() as s:
-            for i in range(0, len(todo), 500):  # bound the IN list
-                out += [entry_dict(e) for e in s.scalars(
-                    select(FaqEntry).where(*cond, FaqEntry.id.in_(todo[i:i + 500])))]
-        return out
+            return [entry_dict(e) for part in in_batches(list(ids)) for e in s.scalars(
+                select(FaqEntry).where(*cond, FaqEntry.id.in_(part)))]
 
     def wordings_to_encode(self) -> list[str]:
         """Every wording of the entries under review or published: what the 问答库's
@@ -134,7 +132,7 @@ class FaqRepo:
     def active_keys(self, exclude: str | None = None) -> set[str]:
         """Question keys (question + paraphrases) of entries not retired or rejected."""
         with self.store.reading() as s:
-            return self._active_keys(s, exclude)
+            return active_keys(s, exclude)
 
     def audit(self, entry_id: str) -> list[dict[str, Any]]:
         with self.store.reading() as s:
@@ -162,32 +160,23 @@ class FaqRepo:
         ``statuses`` / ``origins``: per item, overriding ``status`` / ``origin``;
         ``action`` / ``note``: what the audit row of each says (e.g. import + file);
         ``role``: the officer's role, recorded in the audit trail."""
-        cleaned = []
-        for i, fields in enumerate(items):
-            st = statuses[i] if i < len(statuses) else status
-            og = origins[i] if i < len(origins) else origin
-            if og not in ORIGINS:
-                raise InvalidEntry(f"未知来源：{og}")
-            f = clean_fields({"paraphrases": [], "answer_text": "", "citations": [], **fields},
-                             policies)
-            if "question" not in f:
-                raise InvalidEntry("问题不能为空")
-            if st not in STATUSES:
-                raise InvalidEntry(f"未知状态：{st}")
-            if st == "published" and not f["citations"]:
-                raise InvalidEntry("发布的条目必须引用政策原文")
-            cleaned.append((f, st, og, dict(evidence[i]) if i < len(evidence) else {}))
+        n = len(items)
+        sts = [*statuses[:n], *[status] * (n - len(statuses[:n]))]
+        ogs = [*origins[:n], *[origin] * (n - len(origins[:n]))]
+        evs = [*map(dict, evidence[:n]), *[{}] * (n - len(evidence[:n]))]
+        cleaned = [(*e, ev) for e, ev in zip(new_entries(items, policies, sts, ogs), evs,
+                                             strict=True)]
         now = utcnow()
         out = []
-        wanted = [_keys_of(f["question"], f["paraphrases"]) for f, *_ in cleaned]
+        wanted = [keys_of(f["question"], f["paraphrases"]) for f, *_ in cleaned]
         with self.store.writing() as s:
-            taken = self._taken(s, {k for ks in wanted for k in ks})
+            used = taken(s, {k for ks in wanted for k in ks})
             for (f, st, og, ev), keys in zip(cleaned, wanted, strict=True):
-                dup = keys & taken
+                dup = keys & used
                 if dup and st not in INACTIVE:
                     raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
                 if st not in INACTIVE:
-                    taken |= keys
+                    used |= keys
                 e = FaqEntry(id=uuid.uuid4().hex, question=f["question"],
                              normalized=question_key(f["question"]),
                              paraphrases=f["paraphrases"], answer_text=f["answer_text"],
@@ -196,7 +185,7 @@ class FaqRepo:
                              updated_by=officer, created_at=now, updated_at=now)
                 s.add(e)
                 s.flush()
-                s.add_all(FaqKey(entry_id=e.id, key=k) for k in keys)
+                write_keys(s, e.id, keys)
                 changes = {k: [None, v] for k, v in f.items()} | {"status": [None, st]}
                 if note:
                     changes["note"] = [None, note[:500]]
@@ -220,13 +209,11 @@ class FaqRepo:
                 raise InvalidEntry(f"条目状态为{e.status}，请先转回草稿再修改")
             changes = {k: [getattr(e, k), v] for k, v in f.items() if getattr(e, k) != v}
             if "question" in f or "paraphrases" in f:
-                keys = _keys_of(f.get("question", e.question),
-                                f.get("paraphrases", e.paraphrases))
-                dup = self._taken(s, keys, exclude=entry_id)
+                keys = keys_of(f.get("question", e.question), f.get("paraphrases", e.paraphrases))
+                dup = taken(s, keys, exclude=entry_id)
                 if dup:
                     raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
-                s.execute(delete(FaqKey).where(FaqKey.entry_id == entry_id))
-                s.add_all(FaqKey(entry_id=entry_id, key=k) for k in keys)
+                write_keys(s, entry_id, keys, replace=True)
             values: dict[str, Any] = dict(f)
             if "question" in f:
                 values["normalized"] = question_key(f["question"])
@@ -266,7 +253,7 @@ class FaqRepo:
                     values.update(stale=False, stale_reason="")
                     changes["stale"] = [True, False]
             if to == "draft" and e.status in INACTIVE:
-                dup = self._taken(s, _keys_of(e.question, e.paraphrases), exclude=entry_id)
+                dup = taken(s, keys_of(e.question, e.paraphrases), exclude=entry_id)
                 if dup:
                     raise Conflict(f"问答库中已有相同的问题：{sorted(dup)[0]}")
             if note:
@@ -313,27 +300,6 @@ class FaqRepo:
                            "请刷新后再改")
 
     @staticmethod
-    def _active_keys(s: Session, exclude: str | None = None) -> set[str]:
-        q = (select(FaqKey.key).join(FaqEntry, FaqEntry.id == FaqKey.entry_id)
-             .where(FaqEntry.status.notin_(INACTIVE)))
-        if exclude is not None:
-            q = q.where(FaqKey.entry_id != exclude)
-        return set(s.scalars(q))
-
-    @staticmethod
-    def _taken(s: Session, keys: set[str], exclude: str | None = None) -> set[str]:
-        """Which of ``keys`` an active entry (other than ``exclude``) already has: by the
-        key index, so a create costs its own wordings, not the size of the base."""
-        todo, out = sorted(keys), set[str]()
-        for i in range(0, len(todo), 500):  # bound the IN list
-            q = (select(FaqKey.key).join(FaqEntry, FaqEntry.id == FaqKey.entry_id)
-                 .where(FaqKey.key.in_(todo[i:i + 500]), FaqEntry.status.notin_(INACTIVE)))
-            if exclude is not None:
-                q = q.where(FaqKey.entry_id != exclude)
-            out.update(s.scalars(q))
-        return out
-
-    @staticmethod
     def _apply(s: Session, e: FaqEntry, version: int, values: dict[str, Any],
                changes: dict[str, Any], officer: str, action: str, role: str = ""
                ) -> dict[str, Any]:
@@ -351,10 +317,6 @@ class FaqRepo:
         s.flush()
         s.refresh(e)
         return entry_dict(e)
-
-
-def _keys_of(question: str, paraphrases: Sequence[str]) -> set[str]:
-    return {question_key(question), *map(question_key, paraphrases)}
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:

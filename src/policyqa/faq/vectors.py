@@ -28,7 +28,7 @@ import numpy as np
 from sqlalchemy import Table, select, update
 
 from policyqa.store import Store
-from policyqa.store.engine import upsert_insert
+from policyqa.store.engine import in_batches, upsert_insert
 from policyqa.store.models import FaqVector, Job, utcnow
 
 log = logging.getLogger("policyqa.faq")
@@ -62,10 +62,8 @@ class WordingVectors:
     def stored(self, wordings: Iterable[str]) -> dict[str, np.ndarray]:
         keys = {self.key(w): w for w in wordings}
         out: dict[str, np.ndarray] = {}
-        todo = list(keys)
         with self.store.engine.connect() as conn:
-            for i in range(0, len(todo), 500):
-                part = todo[i:i + 500]
+            for part in in_batches(list(keys)):
                 for k, blob in conn.execute(select(VT.c.key, VT.c.vector)
                                             .where(VT.c.key.in_(part))):
                     out[keys[k]] = np.frombuffer(blob, dtype=np.float32)

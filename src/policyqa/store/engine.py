@@ -10,8 +10,9 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -19,6 +20,16 @@ from sqlalchemy.pool import StaticPool
 
 SQLITE_BEGIN = "sqlite_begin"  # execution option: DEFERRED (default) | IMMEDIATE
 _BEGIN_MODES = {"DEFERRED", "IMMEDIATE", "EXCLUSIVE"}
+IN_LIST_MAX = 500  # values bound in one IN (...): far under SQLite's variable limit
+T = TypeVar("T")
+
+
+def in_batches(values: Sequence[T], size: int = IN_LIST_MAX) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most ``size``, for ``column.in_(slice)`` queries: one IN
+    list of thousands of values overruns an older SQLite's 999 bound variables and makes
+    PostgreSQL plan a huge literal list each time."""
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
 
 
 def upsert_insert(engine: Engine) -> Any:
