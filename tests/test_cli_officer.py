@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from conftest import warm
@@ -44,6 +45,35 @@ def test_officer_tokens_from_the_cli(settings: Settings, tmp_path: Path) -> None
     assert cli("officer", "revoke", "li").exit_code == 0
     assert "revoked" in cli("officer", "list").stdout
     assert cli("officer", "revoke", "nobody").exit_code == 2
+
+
+def test_platform_keys_from_the_cli(settings: Settings, tmp_path: Path) -> None:
+    """A key is printed once, stored hashed, works until revoked; an officer's token is
+    not a platform key and a platform key is not an officer's token."""
+    from policyqa.errors import ApiKeyError
+    from policyqa.faq.officers import Unauthorized
+    from policyqa.platforms.keys import check_key
+    from policyqa.store.models import ApiKey
+
+    def cli(*args: str) -> Result:
+        return run(list(args), settings.corpus_dir, settings.index_dir, tmp_path,
+                   settings.model_dir)
+
+    r = cli("apikey", "add", "dify")
+    assert r.exit_code == 0, r.output
+    key = r.stdout.strip()
+    store = Store.open(Settings(data_dir=tmp_path))
+    assert key.startswith("pqk_") and check_key(store, f"Bearer {key}") == "dify"
+    with store.reading() as s:
+        assert key not in {k.key_hash for k in s.query(ApiKey)}
+    assert cli("apikey", "add", "dify").exit_code == 2
+    assert "dify\tactive" in cli("apikey", "list").stdout
+    with pytest.raises(Unauthorized):
+        authenticate(store, key)
+    assert cli("apikey", "revoke", "dify").exit_code == 0
+    with pytest.raises(ApiKeyError):
+        check_key(store, f"Bearer {key}")
+    assert cli("apikey", "revoke", "nobody").exit_code == 2
 
 
 def test_index_rebuild_flags_changed_quotes_and_faq_round_trip(

@@ -9,12 +9,14 @@ that are known to be answerable), 热点问题 and the 转人工 offer.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from policyqa import messages as msg
 from policyqa.answer import Answer
 from policyqa.dialog import is_followup, is_reference, with_context
+from policyqa.errors import InvalidQuestion
 from policyqa.faq.match import FaqMatch, FaqMatcher, faq_answer
 from policyqa.lexicon import resource_lines
 from policyqa.service import PolicyQA, check_question
@@ -23,6 +25,7 @@ from policyqa.store.insight import asked_clauses
 from policyqa.text import normalize
 
 MAX_RELATED = 4
+MAX_REPLAY = 6  # earlier questions of a client-kept conversation replayed for context
 HOT_DAYS = 30  # 热点问题 rank by what was asked in this window
 HOT_TTL_S = 60.0  # and re-count at most this often (one read of recent answers)
 # Refusals a 问答库 hit may override: the pipeline was merely unsure. Every other reason
@@ -95,12 +98,14 @@ class ChatService:
     # ---- one turn --------------------------------------------------------------
 
     def chat(self, question: str, session_id: str | None = None,
-             channel: str | None = None) -> ChatTurn:
+             channel: str | None = None, history: Sequence[str] = ()) -> ChatTurn:
+        """One turn. ``history``: the earlier questions of a conversation the client keeps
+        (an OpenAI client sends them all each time), for a turn without a session."""
         t0 = time.perf_counter()
         check_question(question)
         new = session_id is None
         session_id = self.store.new_session_id() if session_id is None else session_id
-        previous = None if new else self.store.last_answered(session_id)
+        previous = self.context_of(history) if new else self.store.last_answered(session_id)
         ans, source = self.understand(question, previous)
         cites = [c.to_dict() for c in ans.citations]
         text = ans.text
@@ -118,6 +123,21 @@ class ChatService:
             handoff={"suggested": refused, "hotline": msg.HOTLINE,
                      "text": msg.HANDOFF_REFUSED if refused else msg.HANDOFF_AVAILABLE},
             latency_ms=latency, reason=ans.reason, notes=list(ans.notes))
+
+    def context_of(self, history: Sequence[str]) -> dict[str, Any] | None:
+        """The previous answered turn of a conversation kept by the client: its last
+        questions replayed as a session would have taken them (a follow-up of a
+        follow-up is understood the same way), nothing recorded."""
+        previous: dict[str, Any] | None = None
+        for q in list(history)[-MAX_REPLAY:]:
+            try:
+                check_question(q)
+            except InvalidQuestion:
+                continue
+            ans, _ = self.understand(q, previous)
+            if ans.status == "answered":
+                previous = {"question": q}
+        return previous
 
     def understand(self, question: str, previous: dict[str, Any] | None = None
                    ) -> tuple[Answer, str]:

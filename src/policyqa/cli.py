@@ -271,9 +271,10 @@ def model_build(force: bool) -> None:
     click.echo(f"model ready: {path} for encoder {s.encoder} ({time.perf_counter() - t0:.1f} s)")
 
 
-from policyqa.cli_officer import faq, officer  # noqa: E402 - groups defined apart
+from policyqa.cli_officer import apikey, faq, officer  # noqa: E402 - groups defined apart
 
 main.add_command(officer)
+main.add_command(apikey)
 main.add_command(faq)
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""CLI for the officer side: ``policyqa officer add|revoke|list`` and ``policyqa faq ...``.
+"""CLI for the officer side: ``policyqa officer add|revoke|list``, ``policyqa apikey
+add|revoke|list`` (platform keys) and ``policyqa faq ...``.
 
 Tokens are issued only here (on the server, by whoever runs it) and printed once.
 """
@@ -78,6 +79,42 @@ def officer_list() -> None:
     for o in list_officers(_store(_settings())):
         state = f"revoked {o['revoked_at']}" if o["revoked_at"] else "active"
         click.echo(f"{o['name']}\t{o['role']}\t{state}\tcreated {o['created_at']}")
+
+
+@click.group()
+def apikey() -> None:
+    """Platform API keys (Dify's /retrieval, OpenAI's /v1/…): apart from officers' tokens,
+    stored only as hashes."""
+
+
+@apikey.command("add")
+@click.argument("name")
+def apikey_add(name: str) -> None:
+    """Issue a key for a platform (or a new one for a revoked name); printed once."""
+    from policyqa.platforms.keys import add_key
+
+    click.echo(add_key(_store(_settings()), name))
+    click.echo(f"API key {name!r} added; keep it, it is not stored and cannot be shown again "
+               "(Authorization: Bearer <key>)", err=True)
+
+
+@apikey.command("revoke")
+@click.argument("name")
+def apikey_revoke(name: str) -> None:
+    """Revoke a platform's key at once."""
+    from policyqa.platforms.keys import revoke_key
+
+    revoke_key(_store(_settings()), name)
+    click.echo(f"API key {name!r} revoked")
+
+
+@apikey.command("list")
+def apikey_list() -> None:
+    from policyqa.platforms.keys import list_keys
+
+    for k in list_keys(_store(_settings())):
+        state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
+        click.echo(f"{k['name']}\t{state}\tcreated {k['created_at']}")
 
 
 @click.group()

@@ -83,3 +83,19 @@ class InvalidDocument(PolicyQAError):
 
 class DocumentTooLarge(PolicyQAError):
     http_status = 413
+
+
+class ApiKeyError(PolicyQAError):
+    """A platform's request (Dify, an OpenAI client) without a well-formed bearer key
+    (``malformed``) or with an unknown or revoked one. Each surface answers it in its own
+    protocol's shape and status (Dify: 403 with error_code 1001/1002; OpenAI: 401)."""
+
+    http_status = 401
+
+    def __init__(self, message: str, *, malformed: bool = False) -> None:
+        super().__init__(message)
+        self.malformed = malformed
+
+
+class UnknownKnowledge(NotFound):
+    """A Dify ``knowledge_id`` that names no part of the corpus (Dify's error_code 2001)."""

@@ -25,6 +25,7 @@ from policyqa.api.logredact import redact_access_log
 from policyqa.api.ratelimit import RateLimiter
 from policyqa.api.wiring import Loaded, services
 from policyqa.errors import (
+    ApiKeyError,
     ConfigError,
     Conflict,
     CorpusError,
@@ -50,6 +51,7 @@ ERROR_STATUS: list[tuple[type[PolicyQAError], int]] = [
     (InvalidDocument, 422),
     (DocumentTooLarge, 413),
     (Unauthorized, 401),
+    (ApiKeyError, 401),
     (Forbidden, 403),
     (Conflict, 409),
     (OfficerError, 409),
@@ -130,6 +132,7 @@ def default_loader(settings: Settings) -> Loaded:
 
 def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_loader,
                *, background: bool = True, mount_ui: bool = True) -> FastAPI:
+    from policyqa.api.platforms import error_body
     from policyqa.api.routes import router
 
     state = AppState(settings, RateLimiter(settings.rate_limit_per_minute))
@@ -171,6 +174,8 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
         if code >= 500 and not isinstance(exc, NotReady):
             log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
             detail = texts.UNAVAILABLE if code == 503 else texts.FAILED
+        if shaped := error_body(request.url.path, code, detail, exc):
+            return UTF8JSONResponse(shaped[1], status_code=shaped[0])
         body: dict[str, Any] = {"detail": detail}
         if isinstance(getattr(exc, "errors", None), list):  # import: every row problem
             body["errors"] = exc.errors  # type: ignore[attr-defined]
@@ -191,16 +196,22 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
             code, detail = 422, texts.BAD_JSON
         elif isinstance(exc.detail, str) and exc.detail and code == 413:
             detail = exc.detail
+        if shaped := error_body(request.url.path, code, detail):
+            return UTF8JSONResponse(shaped[1], status_code=shaped[0])
         return UTF8JSONResponse({"detail": detail}, status_code=code,
                                 headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            if shaped := error_body(request.url.path, 422, texts.BAD_JSON):
+                return UTF8JSONResponse(shaped[1], status_code=shaped[0])
             return UTF8JSONResponse({"detail": texts.BAD_JSON, "errors": jsonable_errors(exc)},
                                     status_code=422)
         fields = "、".join(".".join(str(p) for p in e.get("loc", ())[1:]) or "请求体"
                           for e in exc.errors())
+        if shaped := error_body(request.url.path, 422, texts.BAD_FIELDS.format(fields=fields)):
+            return UTF8JSONResponse(shaped[1], status_code=shaped[0])
         return UTF8JSONResponse({"detail": texts.BAD_FIELDS.format(fields=fields),
                              "errors": jsonable_errors(exc)}, status_code=422)
 
@@ -210,6 +221,7 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
     from policyqa.api.documents import router as documents_router
     from policyqa.api.officer import router as officer_router
     from policyqa.api.officers import router as officers_router
+    from policyqa.api.platforms import router as platforms_router
 
     app.include_router(router)
     app.include_router(desk_public)
@@ -218,6 +230,7 @@ def create_app(settings: Settings, loader: Callable[[Settings], Any] = default_l
     app.include_router(documents_router)
     app.include_router(officers_router)
     app.include_router(deskpage_router)
+    app.include_router(platforms_router)
     if mount_ui:
         try:
             from policyqa.ui import mount

@@ -34,7 +34,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 @dataclass(frozen=True)
 class Limits:
     public: int  # /api/v1 citizen routes and anything not named below
-    officer: int  # /api/v1/officer/* JSON and the widget's own calls (/ui)
+    officer: int  # /api/v1/officer/* JSON, the widget's own calls (/ui), and the keyed
+    # OpenAI route (/v1/…), whose body carries the whole conversation with its answers
     imports: int  # /api/v1/officer/faq/import
     documents: int = 10_485_760  # /api/v1/officer/documents (a policy file and its sidecar)
 
@@ -43,7 +44,7 @@ class Limits:
             return self.imports
         if path.startswith("/api/v1/officer/documents"):
             return self.documents
-        if path.startswith(("/api/v1/officer/", "/ui/")):
+        if path.startswith(("/api/v1/officer/", "/ui/", "/v1/")):
             return self.officer
         return self.public
 

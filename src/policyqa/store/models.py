@@ -191,6 +191,20 @@ class Followup(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class ApiKey(Base):
+    """A platform's key (Dify's external knowledge base, an OpenAI client): a SHA-256 of
+    it only, apart from officers' tokens, so a key grants the public answers and nothing
+    of the desk."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class Officer(Base):
     """An officer of the 问答库; only a SHA-256 of the bearer token is kept."""
 
