@@ -16,12 +16,11 @@ test: setup lint
 	.venv/bin/python -m pytest -q
 
 eval:
-	.venv/bin/policyqa eval --json eval/out/dev.json
-	.venv/bin/policyqa eval --gold eval/holdout.jsonl --json eval/out/holdout.json
-	.venv/bin/policyqa eval --gold eval/holdout2.jsonl --json eval/out/holdout2.json
-	.venv/bin/policyqa eval --gold eval/holdout3.jsonl --json eval/out/holdout3.json
-	.venv/bin/policyqa eval --gold eval/holdout4.jsonl --json eval/out/holdout4.json
-	.venv/bin/policyqa eval --gold eval/holdout5.jsonl --json eval/out/holdout5.json
+	.venv/bin/policyqa eval --json eval/out/dev.json --report eval/out/dev
+	for set in holdout holdout2 holdout3 holdout4 holdout5; do \
+	  .venv/bin/policyqa eval --gold eval/$$set.jsonl --json eval/out/$$set.json \
+	    --report eval/out/$$set || exit 1; done
+	mkdir -p eval/figures && cp eval/out/holdout5/*.png eval/figures/  # shown in the README
 
 bench:
 	.venv/bin/python bench/bench_query.py

@@ -27,6 +27,12 @@ import pytest
 
 from policyqa.settings import Settings
 
+# Debian's Chromium, driven by Playwright (never a downloaded browser): the widget, the
+# widget through nginx and the evaluation report are opened in it.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_S = 180
 

@@ -21,9 +21,9 @@ GOLD = REPO_ROOT / "tests" / "fixtures" / "gold_small.jsonl"
 REPORT_KEYS = {"n", "n_answerable", "n_unanswerable", "recall_at_1", "recall_at_3", "mrr",
                "answer_accuracy", "refusal_recall", "refused_or_not_fixed", "false_refusal_rate",
                "quote_exact_rate",
-               "latency_ms_p50", "latency_ms_p95", "by_kind", "by_document", "per_question"}
+               "latency_ms_p50", "latency_ms_p95", "by_kind", "by_document", "per_question", "gate"}
 PER_QUESTION_KEYS = {"id", "question", "kind", "answerable", "expected", "status", "reason",
-                     "citations", "ranked", "hit_rank", "not_fixed"}
+                     "citations", "ranked", "hit_rank", "not_fixed", "features", "latency_ms"}
 
 
 def _run(args: list[str], corpus: Path, index: Path, model: Path) -> Result:
@@ -146,7 +146,7 @@ def test_eval_json(cli_index: tuple[Path, Result], settings: Settings, qa: Polic
     assert (report["n"], report["n_answerable"], report["n_unanswerable"]) == (
         len(gold), sum(g.answerable for g in gold), sum(not g.answerable for g in gold))
     for key in REPORT_KEYS - {"n", "n_answerable", "n_unanswerable", "per_question", "by_kind",
-                              "by_document",
+                              "by_document", "gate",
                               "latency_ms_p50", "latency_ms_p95"}:
         assert 0.0 <= report[key] <= 1.0, key
     assert 0 < report["latency_ms_p50"] <= report["latency_ms_p95"]

@@ -32,7 +32,7 @@ def _row(qid: str, answerable: bool, status: str, cited: list[tuple[str, int]],
         "ranked": [{"doc_id": d, "doc_no": d, "article": a} for d, a in cited],
         "hit_rank": hit_rank,
         "expected": [{"doc_id": d, "article": a} for d, a in expected],
-        "features": {"dense": 0.9}, "not_fixed": False,
+        "features": {"dense": 0.9}, "not_fixed": False, "latency_ms": 10.0,
     }
 
 

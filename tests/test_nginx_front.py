@@ -299,7 +299,7 @@ def test_the_widget_through_the_front(front: Front) -> None:
         pytest.skip("/usr/bin/chromium not installed (apt-get install chromium)")
     from playwright.sync_api import expect, sync_playwright
 
-    from test_ui_browser import CHROMIUM_ARGS
+    from live import CHROMIUM_ARGS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)

@@ -13,19 +13,15 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from live import Server, call, live_server
+from live import CHROMIUM, CHROMIUM_ARGS, Server, call, live_server
 from policyqa.faq.officers import add_officer
 from policyqa.settings import Settings
 from policyqa.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 QUESTION = "我们公司招了应届生，有补贴吗？"
 DOC_NO = "渝人社规〔2025〕23号"
 T = 20_000  # ms: one answer, at most

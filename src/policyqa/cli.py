@@ -157,7 +157,10 @@ def answer_json(ans: Any) -> dict[str, Any]:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the metrics and per-question results to this file.")
 @click.option("--show-misses", is_flag=True, help="List the questions answered wrongly.")
-def eval_cmd(gold: Path, json_out: Path | None, show_misses: bool) -> None:
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write report.json, an HTML report (index.html) and its PNGs here.")
+def eval_cmd(gold: Path, json_out: Path | None, show_misses: bool,
+             report_dir: Path | None) -> None:
     """Evaluate retrieval and answers on a gold question set."""
     from tqdm import tqdm
 
@@ -181,10 +184,17 @@ def eval_cmd(gold: Path, json_out: Path | None, show_misses: bool) -> None:
                 want = [e["article"] for e in r["expected"]] or "refuse"
                 click.echo(f"  ✗ {r['id']} want={want} got={got} rank={r['hit_rank']} "
                            f"{r['features']} {r['question']}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
-        click.echo(f"wrote {json_out}")
+    outs = [json_out] if json_out else []
+    outs += [report_dir / "report.json"] if report_dir else []
+    for out in outs:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+        click.echo(f"wrote {out}")
+    if report_dir:
+        from policyqa.report import write_report
+
+        page = write_report(report, report_dir, title=f"policyqa eval: {gold.name}")
+        click.echo(f"wrote {page}")
 
 
 @main.command()

@@ -24,7 +24,7 @@ from policyqa.text import doc_no_key
 
 RANKED_K = 5
 PER_QUESTION_KEYS = ("id", "question", "kind", "answerable", "expected", "status", "reason",
-                     "citations", "ranked", "hit_rank", "not_fixed")
+                     "citations", "ranked", "hit_rank", "not_fixed", "features", "latency_ms")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def evaluate(qa: PolicyQA, gold: Iterable[GoldQuestion], sources: dict[str, str]
         expected = expected_ids(g, aliases)
         t0 = time.perf_counter()
         ans = qa.ask(g.question)
-        lat.append((time.perf_counter() - t0) * 1000)
+        lat.append(round((time.perf_counter() - t0) * 1000, 2))
         ranked = list(ans.ranked[:RANKED_K])
         hit_rank = next((k + 1 for k, ref in enumerate(ranked) if ref in expected), None)
         cites = [c.to_dict() for c in ans.citations]
@@ -101,11 +101,13 @@ def evaluate(qa: PolicyQA, gold: Iterable[GoldQuestion], sources: dict[str, str]
             "expected": [{"doc_id": d, "article": a} for d, a in sorted(expected)],
             "features": {k: round(v, 4) for k, v in ans.features.items()},
             # answered with the note that the document leaves the figure to someone else
-            "not_fixed": msg.AMOUNT_NOT_FIXED in ans.notes,
+            "not_fixed": msg.AMOUNT_NOT_FIXED in ans.notes, "latency_ms": lat[-1],
         })
         if progress:
             progress(i + 1)
-    return summarize(rows, lat, n_quotes, n_exact), rows
+    p = qa.answerer.params  # the gate's thresholds, drawn on its scores in the report
+    gate = {"dense_min": p.dense_min, "dense_sure": p.dense_sure, "coverage_min": p.coverage_min}
+    return {**summarize(rows, lat, n_quotes, n_exact), "gate": gate}, rows
 
 
 def summarize(rows: list[dict[str, Any]], lat: list[float], n_quotes: int, n_exact: int
