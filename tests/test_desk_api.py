@@ -384,3 +384,31 @@ def test_admins_manage_officers(desk: tuple[TestClient, dict[str, str]]) -> None
                       json=body).status_code == 422, body
     assert c.post(f"{OFFICER}/officers/nobody/revoke",
                   headers=auth(tok["adm"])).status_code == 404
+
+
+# ---- statistics as pictures -------------------------------------------------------------
+
+def test_stats_over_time_and_their_charts(desk: tuple[TestClient, dict[str, str]]) -> None:
+    """Per Beijing day, zeros included: questions, refusals, ratings and 差评; the three
+    charts are SVG with the citizens' words as text; only officers see them."""
+    c, tokens = desk
+    h = {"Authorization": f"Bearer {tokens['ed']}"}
+    uncovered = "今天重庆的天气怎么样？"
+    turns = [chat(c, uncovered) for _ in range(3)]
+    assert all(t["status"] == "refused" for t in turns)
+    assert c.post("/api/v1/feedback", json={"answer_id": turns[0]["answer_id"],
+                                            "rating": 1}).status_code == 200
+    stats = c.get(f"{OFFICER}/stats?days=7", headers=h).json()
+    daily = stats["daily"]
+    assert [d["day"] for d in daily][-1] == beijing_date().isoformat() and len(daily) == 7
+    assert sum(d["questions"] for d in daily) == stats["totals"]["turns"]
+    assert sum(d["refused"] for d in daily) == stats["totals"]["refused"]
+    assert daily[-1]["bad"] >= 1 and daily[-1]["rated"] >= daily[-1]["bad"]
+    for name in ("questions", "rates", "unanswered"):
+        r = c.get(f"{OFFICER}/stats/charts/{name}?days=7", headers=h)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+        assert b"<svg" in r.content and b"<script" not in r.content
+    assert uncovered[:10] in c.get(f"{OFFICER}/stats/charts/unanswered", headers=h).text
+    assert c.get(f"{OFFICER}/stats/charts/pie", headers=h).status_code == 404
+    assert c.get(f"{OFFICER}/stats/charts/questions").status_code == 401
+    assert c.get(f"{OFFICER}/stats/charts/questions?days=0", headers=h).status_code == 422

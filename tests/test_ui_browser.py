@@ -9,6 +9,7 @@ downloaded browser). Ratings and 转人工 tickets are checked in the database i
 from __future__ import annotations
 
 import os
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -264,6 +265,29 @@ def test_admin_adds_an_officer_from_the_desk_page(browser: Browser, server: Serv
         "reviewer")
     status, me = call(server, "GET", "/api/v1/officer/me", None, token)
     assert status == 200 and me == {"name": "desk-new", "role": "reviewer"}
+
+
+def test_officer_stats_charts_on_the_desk_page(browser: Browser, server: Server) -> None:
+    """统计图: the three server-drawn SVGs load in the page (fetched with the token), and a
+    citizen's refused question is in the unanswered chart as text, never as markup."""
+    evil = '<script>window.__xss=1</script>今天重庆的天气怎么样？'
+    for _ in range(2):
+        assert call(server, "POST", "/api/v1/chat", {"question": evil})[0] == 200
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.set_default_timeout(T)
+    page.goto(server.base + "/desk/")
+    page.locator("#token").fill(officer_token(server, "desk-charts"))
+    page.locator("#login-form button").click()
+    expect(page.locator("#me")).to_contain_text("desk-charts")
+    page.locator("nav button[data-tab=charts]").click()
+    for name in ("questions", "rates", "unanswered"):
+        img = page.locator(f"#chart-{name}")
+        expect(img).to_have_attribute("src", re.compile("^blob:"), timeout=T)
+        page.wait_for_function(f"document.getElementById('chart-{name}').naturalWidth > 200",
+                               timeout=T)
+    page.locator("#chart-days").select_option("7")
+    page.wait_for_function("document.getElementById('chart-questions').complete", timeout=T)
+    assert page.evaluate("window.__xss") is None
 
 
 def test_phone_width_and_embedding(browser: Browser, server: Server) -> None:

@@ -14,7 +14,7 @@ from policyqa.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-       "img-src 'self'; frame-ancestors 'none'; form-action 'self'")
+       "img-src 'self' blob:; frame-ancestors 'none'; form-action 'self'")  # blob: the charts
 _TYPES = {"desk.html": "text/html; charset=utf-8",
           "desk.js": "text/javascript; charset=utf-8", "desk.css": "text/css; charset=utf-8"}
 

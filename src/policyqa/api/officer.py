@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from policyqa.api import texts
 from policyqa.api.deps import FaqReader, FaqWriter, NotReady, Officer, State
 from policyqa.api.schemas import RequestBody, error_responses
+from policyqa.errors import NotFound
 from policyqa.faq.io import MEDIA_TYPES
 from policyqa.faq.model import MAX_ANSWER, MAX_CITATIONS, MAX_PARAPHRASES, MAX_QUESTION
 
@@ -174,6 +176,25 @@ async def status(state: State, officer: FaqReader) -> dict[str, Any]:
     builds (the last good index is served meanwhile), with its reason."""
     state.service()
     return state.status()
+
+
+@router.get("/stats/charts/{name}", response_class=Response, responses={
+    200: {"content": {"image/svg+xml": {}}, "description": "the chart as SVG"}})
+async def stats_chart(state: State, officer: FaqReader,
+                      name: Annotated[str, PathParam(max_length=20)],
+                      days: int = Query(30, ge=1, le=366)) -> Response:
+    """A picture of the stats over time (SVG): ``questions`` per day, the refusal and 差评
+    ``rates`` per day, the most asked ``unanswered`` questions."""
+    from policyqa.desk.charts import CHARTS, render
+    from policyqa.store import insight
+
+    if name not in CHARTS:
+        raise NotFound(f"没有这个图表：{name}（可选：{'、'.join(CHARTS)}）")
+    store = state.service().store
+    daily = await run_in_threadpool(insight.daily, store, days)
+    top = await run_in_threadpool(insight.top_unanswered, store, 10, days)
+    svg = await run_in_threadpool(render, name, daily, top)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/stats")

@@ -6,13 +6,14 @@ the raw turns the FAQ drafter clusters. Read-only queries over :class:`Store`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from policyqa.store.models import Feedback, Turn, utcnow
 from policyqa.store.repo import BAD_RATING, Store
+from policyqa.workdays import beijing_date
 
 
 def _since(days: int) -> datetime:
@@ -31,6 +32,33 @@ def questions_per_day(store: Store, days: int = 30) -> list[dict[str, Any]]:
             d["questions"] += 1
             d[status] += 1
     return [out[k] for k in sorted(out)]
+
+
+def daily(store: Store, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
+    """Every Beijing day of the last ``days`` (today included, zeros too: a time axis has
+    no gaps), oldest first: questions, answered, refused, and the answers rated that day
+    (the latest rating of each answer counts, on the day it was given) and of those 差评."""
+    last = today or beijing_date()
+    first = last - timedelta(days=max(1, days) - 1)
+    counts: dict[date, dict[str, int]] = {
+        first + timedelta(days=i): {"questions": 0, "answered": 0, "refused": 0, "rated": 0,
+                                    "bad": 0} for i in range((last - first).days + 1)}
+    since = _since(days + 1)
+    latest = (select(func.max(Feedback.id).label("fid")).group_by(Feedback.answer_id)
+              .subquery())
+    with store.reading() as s:
+        for at, status in s.execute(select(Turn.created_at, Turn.status)
+                                    .where(Turn.created_at >= since)):
+            if d := counts.get(beijing_date(at)):
+                d["questions"] += 1
+                d[status] += 1
+        for at, rating in s.execute(select(Feedback.created_at, Feedback.rating)
+                                    .join(latest, Feedback.id == latest.c.fid)
+                                    .where(Feedback.created_at >= since)):
+            if d := counts.get(beijing_date(at)):
+                d["rated"] += 1
+                d["bad"] += int(rating <= BAD_RATING)
+    return [{"day": k.isoformat(), **counts[k]} for k in sorted(counts)]
 
 
 def top_unanswered(store: Store, limit: int = 20, days: int = 30) -> list[dict[str, Any]]:
@@ -85,6 +113,7 @@ def officer_stats(store: Store, days: int = 30) -> dict[str, Any]:
         "totals": totals,
         "refusal_rate": round(totals["refused"] / asked, 4) if asked else 0.0,
         "questions_per_day": questions_per_day(store, days),
+        "daily": daily(store, days),  # Beijing days, zeros included (the charts' series)
         "bad_ratings": store.bad_ratings(limit=50),
         "top_unanswered": top_unanswered(store, limit=20, days=days),
     }

@@ -75,7 +75,7 @@ function show(tab) {
   flash("");
   const load = { tickets: loadTickets, followups: loadFollowups, review: loadReview,
                  probe: async () => {}, documents: loadDocuments,
-                 officers: loadOfficers }[tab];
+                 officers: loadOfficers, charts: loadCharts }[tab];
   guarded(load);
   guarded(loadStats);
 }
@@ -86,6 +86,22 @@ async function loadStats() {
   $("stats").textContent = `工单：未办 ${t.open}，超时 ${t.overdue}，首次回复中位 `
     + `${t.median_minutes_to_first_reply ?? "—"} 分钟｜差评 ${f.bad_ratings}，待回访 ${f.open}，`
     + `超期 ${f.overdue}，按期回访率 ${f.followed_up_in_time ?? "—"}`;
+}
+
+// ---- 统计图: SVGs drawn by the server, fetched with the token, shown in <img> ----------
+
+const chartUrls = {};
+
+async function loadCharts() {
+  const days = $("chart-days").value;
+  for (const name of ["questions", "rates", "unanswered"]) {
+    const r = await fetch(`${API}/stats/charts/${name}?days=${days}`,
+                          { headers: { Authorization: "Bearer " + token } });
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    if (chartUrls[name]) URL.revokeObjectURL(chartUrls[name]);
+    chartUrls[name] = URL.createObjectURL(await r.blob());
+    $("chart-" + name).src = chartUrls[name];
+  }
 }
 
 // ---- 转人工 ---------------------------------------------------------------------------
@@ -316,6 +332,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("upload-form").addEventListener("submit", (ev) => guarded(() => checkUpload(ev)));
   $("upload-confirm").addEventListener("click", () => guarded(confirmUpload));
   $("officer-form").addEventListener("submit", (ev) => guarded(() => addOfficer(ev)));
+  $("chart-days").addEventListener("change", () => guarded(loadCharts));
   setInterval(() => {  // the queue refreshes itself while it is on screen
     if (!$("desk").hidden && !$("tab-tickets").hidden) guarded(loadTickets);
   }, 30000);
