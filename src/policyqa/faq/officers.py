@@ -8,8 +8,6 @@ indexed query.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +15,7 @@ from sqlalchemy import select
 from policyqa.errors import NotFound, PolicyQAError
 from policyqa.roles import ROLES, Actor
 from policyqa.store import Store
+from policyqa.store.credentials import digest, new_secret, revoke
 from policyqa.store.models import Officer, utcnow
 
 TOKEN_PREFIX = "pqa_"
@@ -35,7 +34,7 @@ class OfficerError(PolicyQAError):
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return digest(token)
 
 
 def _check_name(name: str) -> str:
@@ -55,7 +54,7 @@ def add_officer(store: Store, name: str, role: str = "editor") -> str:
     """Create an officer, or give a revoked one a new token (and the role given);
     returns the token (shown once). The default role is the least one."""
     name, role = _check_name(name), _check_role(role)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = new_secret(TOKEN_PREFIX)
     with store.writing() as s:
         row = s.scalars(select(Officer).where(Officer.name == name)).first()
         if row is not None and row.revoked_at is None:
@@ -70,12 +69,7 @@ def add_officer(store: Store, name: str, role: str = "editor") -> str:
 
 
 def revoke_officer(store: Store, name: str) -> None:
-    with store.writing() as s:
-        row = s.scalars(select(Officer).where(Officer.name == name.strip())).first()
-        if row is None:
-            raise NotFound(f"no officer named {name!r}")
-        if row.revoked_at is None:
-            row.revoked_at = utcnow()
+    revoke(store, Officer, name, "officer")
 
 
 def list_officers(store: Store) -> list[dict[str, Any]]:

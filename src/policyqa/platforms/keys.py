@@ -7,21 +7,16 @@ query). A key grants the public answers (/retrieval, /v1/…) and nothing of the
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import Any
 
 from sqlalchemy import select
 
-from policyqa.errors import ApiKeyError, Conflict, InvalidQuestion, NotFound
+from policyqa.errors import ApiKeyError, Conflict, InvalidQuestion
 from policyqa.store import Store
+from policyqa.store.credentials import digest, new_secret, revoke
 from policyqa.store.models import ApiKey, utcnow
 
 KEY_PREFIX = "pqk_"
-
-
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def _name(name: str) -> str:
@@ -33,25 +28,20 @@ def _name(name: str) -> str:
 
 def add_key(store: Store, name: str) -> str:
     """A new key for ``name`` (or a new one for a revoked name); returned once."""
-    name, key = _name(name), KEY_PREFIX + secrets.token_urlsafe(32)
+    name, key = _name(name), new_secret(KEY_PREFIX)
     with store.writing() as s:
         row = s.scalars(select(ApiKey).where(ApiKey.name == name)).first()
         if row is not None and row.revoked_at is None:
             raise Conflict(f"key {name!r} is active (revoke it first to issue a new one)")
         if row is None:
-            s.add(ApiKey(name=name, key_hash=key_hash(key), created_at=utcnow()))
+            s.add(ApiKey(name=name, key_hash=digest(key), created_at=utcnow()))
         else:
-            row.key_hash, row.revoked_at, row.created_at = key_hash(key), None, utcnow()
+            row.key_hash, row.revoked_at, row.created_at = digest(key), None, utcnow()
     return key
 
 
 def revoke_key(store: Store, name: str) -> None:
-    with store.writing() as s:
-        row = s.scalars(select(ApiKey).where(ApiKey.name == name.strip())).first()
-        if row is None:
-            raise NotFound(f"no API key named {name!r}")
-        if row.revoked_at is None:
-            row.revoked_at = utcnow()
+    revoke(store, ApiKey, name, "API key")
 
 
 def list_keys(store: Store) -> list[dict[str, Any]]:
@@ -72,7 +62,7 @@ def check_key(store: Store, authorization: str | None) -> str:
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         raise ApiKeyError("Authorization failed: unknown or revoked API key.")
     with store.reading() as s:
-        row = s.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash(key))).first()
+        row = s.scalars(select(ApiKey).where(ApiKey.key_hash == digest(key))).first()
     if row is None or row.revoked_at is not None:
         raise ApiKeyError("Authorization failed: unknown or revoked API key.")
     return row.name
