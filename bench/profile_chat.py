@@ -68,7 +68,11 @@ def main() -> None:
         for q in questions[:10]:  # warm
             chat.chat(q)
         rows = {
-            "encoder alone": p50(lambda q: enc.encode_queries([q]), questions, reset),
+            "encoder alone, question as typed": p50(
+                lambda q: enc.encode_queries([q]), questions, reset),
+            # what retrieval really encodes: normalised, with the thesaurus's policy wording
+            "encoder alone, text encoded (expanded)": p50(
+                lambda q: enc.encode_queries([ret.query_text(q)]), questions, reset),
             "qa.ask (encode + retrieve + gate + compose)": p50(qa.ask, questions, reset),
             "chat turn (+ 问答库 match, session, DB write, 猜你想问)": p50(
                 chat.chat, questions, reset),
