@@ -46,6 +46,9 @@ ANSWERABLE: list[tuple[str, set[tuple[str, int]], str | None]] = [
     ("劳务派遣工同工同酬吗", {(LCL, 63)}, "同工同酬"),
     ("每天工作几个小时", {("working-hours-1995", 3), ("labor-law-2018", 36)}, "8小时"),
     ("年休假有几天", {("annual-leave-reg-2007", 3)}, "年休假"),
+    # the figure is stated in the clause's third best sentence, not its two best
+    ("竞业限制最长能约定几年", {(LCL, 24)}, "不得超过二年"),
+    ("职工因工死亡，丧葬补助金发多少？", {("work-injury-reg-2010", 39)}, "6个月"),
 ]
 # Questions no document of this field answers.
 OUT_OF_SCOPE = [

@@ -47,6 +47,9 @@ def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     ("span_months", "领取失业保险金的期限最长为24个月", True),
     ("amount", "补助标准为每人每次一百元", True),
     ("amount", "按规定给予测试补助", False),
+    ("amount", "测试补助金为6个月的统筹地区上年度职工月平均工资", True),
+    ("amount", "支付一个月工资的经济补偿", True),
+    ("amount", "劳动者在解除前12个月的平均工资低于当地最低工资标准的", False),  # a period
     ("age", "年满十六周岁", True),
 ])
 def test_figure_stated(kind: str, clause: str, states: bool) -> None:
@@ -209,6 +212,19 @@ def test_rule_states_figure_refuses_a_clause_that_only_mentions_the_topic() -> N
     assert isinstance(out, gate.Refusal) and out.reason == "amount"
     out = gate.states_figure(_case("工伤停工几岁", _hit("law", 1, .9)), _ctx())
     assert isinstance(out, gate.Refusal) and out.reason == "age"
+
+
+def test_rule_states_figure_reads_further_sentences_when_told() -> None:
+    """The figure may be in a sentence beyond the evidence's two best (Clauses.stating):
+    invented clause, 测试期限由双方约定 best, …不得超过二年 third."""
+    base = _ctx()
+    further = gate.Clauses(**{**base.clauses.__dict__, "figure_evidence": lambda h: normalize(
+        TEXTS[(h.doc_id, h.article)] + "测试期限不得超过二年。")})
+    ctx = gate.Context(further, LEX, base.params, base.words)
+    q = "测试补助最长能约定几年"
+    assert isinstance(gate.states_figure(_case(q, _hit("law", 2, .9)), base), gate.Refusal)
+    out = gate.states_figure(_case(q, _hit("law", 2, .9)), ctx)
+    assert isinstance(out, gate.Case) and out.figure == "stated"
 
 
 def test_rule_confident() -> None:

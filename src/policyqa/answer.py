@@ -25,6 +25,8 @@ from policyqa.retrieve import ArticleHit, Retrieval
 from policyqa.text import normalize
 
 __all__ = ["Answer", "Answerer", "Citation", "GateParams"]
+# How many of a clause's best sentences may state a figure asked (the evidence: two).
+FIGURE_SENTENCES = 3
 _CATCH_ALL = re.compile(r"^[（(][一二三四五六七八九十]+[）)](?:法律|法规|法律、行政法规|国家)"
                         r"[^，,。]*(?:规定|认定)[^，,。]*其他[^，,。]{0,6}[。；;]?$")
 Status = Literal["answered", "refused"]
@@ -111,8 +113,8 @@ class Answerer:
         pool = body or list(hit.sentences)
         # a catch-all item (（七）法律、行政法规规定的其他情形) answers nothing by itself
         pool = sorted(pool, key=lambda x: bool(_CATCH_ALL.search(art.sentence(x.sentence).text)))
-        if case.figure == "stated":  # of the two best, the one stating the figure leads
-            top = [s for s in pool[:2] if any(
+        if case.figure == "stated":  # of the best, the one stating the figure leads
+            top = [s for s in pool[:FIGURE_SENTENCES] if any(
                 k.stated.search(normalize(art.sentence(s.sentence).text)) for k in case.kinds)]
             pool = top + [s for s in pool if s not in top]
         best = pool[0]
@@ -198,11 +200,17 @@ def _clauses(index: PolicyIndex, lexicon: Lexicon) -> gate.Clauses:
     for c in index.chunks:
         parts.setdefault((c.doc_id, c.article), []).append(c.text)
 
-    def evidence(hit: ArticleHit) -> str:  # what the clause says in answer: its 2 best
-        art = policies[hit.doc_id].article(hit.article)  # (a lead-in: with its items)
-        best = [s.sentence for s in hit.sentences[:2]]
+    def said(hit: ArticleHit, n: int) -> str:  # its n best sentences (a lead-in: with items)
+        art = policies[hit.doc_id].article(hit.article)
+        best = [s.sentence for s in hit.sentences[:n]]
         said = [*best, *(i for b in best for i in _items_of(art, b) if i not in best)]
         return normalize("".join(art.sentence(i).text for i in said))
+
+    def evidence(hit: ArticleHit) -> str:  # what the clause says in answer: its 2 best
+        return said(hit, 2)
+
+    def figure_evidence(hit: ArticleHit) -> str:  # where a figure asked may be stated
+        return said(hit, FIGURE_SENTENCES)
 
     return gate.Clauses(
         jurisdiction={p.doc_id: lexicon.jurisdictions(normalize(
@@ -216,4 +224,5 @@ def _clauses(index: PolicyIndex, lexicon: Lexicon) -> gate.Clauses:
                       for d in policies},
         years={d: p.date[:4] for d, p in policies.items()},
         sentences=lambda doc, art: [normalize(s.text)
-                                    for s in policies[doc].article(art).sentences])
+                                    for s in policies[doc].article(art).sentences],
+        figure_evidence=figure_evidence)

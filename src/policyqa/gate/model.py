@@ -45,6 +45,13 @@ class Clauses:
     years: Mapping[str, str] = field(default_factory=dict)
     # (doc id, article) -> its sentences, normalised, by sentence index (1-based)
     sentences: Callable[[str, int], list[str]] = lambda doc, art: []
+    # where a figure asked may be stated: more of the clause's best sentences than the
+    # evidence (…竞业限制期限，不得超过二年 is the third best for 竞业限制最长几年);
+    # None: the evidence
+    figure_evidence: Callable[[ArticleHit], str] | None = None
+
+    def stating(self, hit: ArticleHit) -> str:
+        return (self.figure_evidence or self.evidence)(hit)
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def states_figure(case: Case, ctx: Context) -> Case | Refusal:
     if not case.kinds:
         return case
     evidence = ctx.clauses.evidence(case.hit)
-    if any(k.stated.search(evidence) for k in case.kinds):
+    if any(k.stated.search(ctx.clauses.stating(case.hit)) for k in case.kinds):
         return replace(case, figure="stated")
     if ctx.params.answer_deferred and ctx.lexicon.defers(evidence) and any(
             k.name in _DEFERRABLE for k in case.kinds):
@@ -140,7 +140,7 @@ def figure_first(case: Case, ctx: Context) -> Case:
         return case
     top = case.hits[0].score - ctx.params.figure_margin
     return _first(case, lambda h: h.score >= top and any(
-        k.stated.search(ctx.clauses.evidence(h)) for k in case.kinds))
+        k.stated.search(ctx.clauses.stating(h)) for k in case.kinds))
 
 
 def shape_first(case: Case, ctx: Context) -> Case:
