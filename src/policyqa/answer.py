@@ -102,10 +102,11 @@ class Answerer:
         return not isinstance(gate.run(case, self.context, gate.CLAUSE_RULES), Refusal)
 
     def _pick_sentences(self, art: Article, case: Case) -> tuple[int, list[int]]:
-        """Best sentence first — of the two best, the one stating the figure asked — then
-        up to two close runners-up (a bare heading is not a quote); an item （五）… comes
-        right after its lead-in (有下列情形之一的，…：), so it reads as a rule. At most
-        ``max_quotes`` in all. Returns (the answering sentence, all in order)."""
+        """Best sentence first — of the ``FIGURE_SENTENCES`` best (as many as the gate read),
+        the one stating the figure asked — then up to two close runners-up (a bare heading
+        is not a quote); an item （五）… comes right after its lead-in (有下列情形之一的，…：),
+        so it reads as a rule. At most ``max_quotes`` in all. Returns (the answering
+        sentence, all in order)."""
         hit = case.hit
         body = [s for s in hit.sentences
                 if not (len(art.sentences) > 1 and s.sentence == 1 and art.heading
