@@ -13,7 +13,7 @@ import re
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +36,17 @@ except ImportError:
                 allow_module_level=True)
 
 pytestmark = pytest.mark.slow
+
+
+def wait_until(check: Callable[[], Any], timeout_s: float = T / 1000) -> None:
+    """Poll a check from Python. Playwright's wait_for_function evaluates a string predicate
+    with eval() inside the page, which the desk's CSP (script-src 'self', no 'unsafe-eval')
+    rightly forbids in newer Chromium builds; an element's evaluate() goes through the
+    DevTools protocol and is not subject to the page's CSP."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -283,10 +294,9 @@ def test_officer_stats_charts_on_the_desk_page(browser: Browser, server: Server)
     for name in ("questions", "rates", "unanswered"):
         img = page.locator(f"#chart-{name}")
         expect(img).to_have_attribute("src", re.compile("^blob:"), timeout=T)
-        page.wait_for_function(f"document.getElementById('chart-{name}').naturalWidth > 200",
-                               timeout=T)
+        wait_until(lambda img=img: img.evaluate("el => el.naturalWidth") > 200)
     page.locator("#chart-days").select_option("7")
-    page.wait_for_function("document.getElementById('chart-questions').complete", timeout=T)
+    wait_until(lambda: page.locator("#chart-questions").evaluate("el => el.complete"))
     assert page.evaluate("window.__xss") is None
 
 
