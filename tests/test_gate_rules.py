@@ -63,6 +63,12 @@ def test_figure_stated(kind: str, clause: str, states: bool) -> None:
     ("按规定给予测试补助", True),
     ("低于当地最低工资标准的，按照当地最低工资标准计算", False),
     ("用人单位应当支付二倍的工资", False),
+    ("测试关系可以按照规定随同转移。", False),  # defers a procedure, not a figure
+    ("需要适当缩短工作时间的，按照国家有关规定执行。", False),
+    ("由个人按照国家规定缴纳测试保险费。", True),
+    ("适当提高其在测试代表大会中的比例", True),  # a figure left open
+    ("不得超过其用工总量的一定比例", True),
+    ("按照规定办理登记。测试补贴标准为每人一百元。", False),  # the deferral is elsewhere
 ])
 def test_deferral(clause: str, defers: bool) -> None:
     assert LEX.defers(normalize(clause)) is defers

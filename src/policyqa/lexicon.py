@@ -12,6 +12,8 @@ from importlib import resources
 
 from policyqa.text import normalize
 
+_SENTENCE_END = re.compile(r"[。；;！？!?\n]")
+
 
 def resource_lines(name: str) -> list[str]:
     """The non-comment lines of a resource file: the one reading of every resource."""
@@ -61,6 +63,7 @@ class Lexicon:
             resource_lines("shapes.txt"))) if k.asked]
         self.figures = [k for k in kinds if k.asked]
         self.deferred = next((k.stated for k in kinds if k.name == "deferred"), None)
+        self.deferred_about = next((k.stated for k in kinds if k.name == "deferred_about"), None)
         self.topics = [Topic(row[0], tuple(sorted(row, key=len, reverse=True)))
                        for row in (topics if topics is not None else _lines("topics.txt"))]
         self.place_of: dict[str, str] = {}
@@ -81,8 +84,14 @@ class Lexicon:
         return [k for k in self.shapes if k.asked and k.asked.search(norm_question)]
 
     def defers(self, norm_text: str) -> bool:
-        """Whether the text hands a figure to someone else (按照国家规定 / 由…确定)."""
-        return bool(self.deferred and self.deferred.search(norm_text))
+        """Whether the text hands a figure to someone else (按照国家规定 / 由…确定) in a
+        sentence about a sum, rate or benefit (…按照国家规定缴纳基本医疗保险费), not about
+        something else (…关系可以按照规定随同转移)."""
+        if not self.deferred:
+            return False
+        about = self.deferred_about
+        return any(self.deferred.search(s) and (about is None or about.search(s))
+                   for s in _SENTENCE_END.split(norm_text))
 
     def topics_in(self, norm_text: str) -> list[Topic]:
         return [t for t in self.topics if any(f in norm_text for f in t.forms)]
