@@ -31,9 +31,17 @@ def _kinds(q: str) -> set[str]:
     ("男职工几岁退休", {"age"}),
     ("什么时候开始施行", {"date"}),
     ("测试补助怎么申请", set()),
+    ("测试基数上下限是多少", {"figure"}),  # some figure, none in particular
+    ("测试园区要建多少个", {"figure"}),
+    ("不建名册会被罚多少", {"amount"}),
 ])
 def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     assert _kinds(question) >= kinds and (kinds or not _kinds(question))
+
+
+def test_any_kind_replaces_the_broadest() -> None:
+    assert _kinds("测试补偿是多少") == {"amount"}
+    assert _kinds("测试假有多少天") == {"span_days"}
 
 
 @pytest.mark.parametrize(("kind", "clause", "states"), [
@@ -51,6 +59,10 @@ def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     ("amount", "支付一个月工资的经济补偿", True),
     ("amount", "劳动者在解除前12个月的平均工资低于当地最低工资标准的", False),  # a period
     ("age", "年满十六周岁", True),
+    ("figure", "建设10个测试园区", True),
+    ("figure", "违约金不得超过服务期尚未履行部分所应分摊的培训费用", True),  # a bound
+    ("figure", "（三）单位拒不提供办理测试登记的资料的", False),  # an item's number
+    ("figure", "一次性测试补助金由单位支付", False),
 ])
 def test_figure_stated(kind: str, clause: str, states: bool) -> None:
     k = next(k for k in LEX.figures if k.name == kind)
@@ -68,6 +80,7 @@ def test_figure_stated(kind: str, clause: str, states: bool) -> None:
     ("由个人按照国家规定缴纳测试保险费。", True),
     ("适当提高其在测试代表大会中的比例", True),  # a figure left open
     ("不得超过其用工总量的一定比例", True),
+    ("打造一批测试园区", True),
     ("按照规定办理登记。测试补贴标准为每人一百元。", False),  # the deferral is elsewhere
 ])
 def test_deferral(clause: str, defers: bool) -> None:

@@ -12,6 +12,7 @@ from importlib import resources
 
 from policyqa.text import normalize
 
+BROADEST = "figure"  # the kind of figures.txt that any other kind asked replaces
 _SENTENCE_END = re.compile(r"[。；;！？!?\n]")
 
 
@@ -64,6 +65,7 @@ class Lexicon:
         self.figures = [k for k in kinds if k.asked]
         self.deferred = next((k.stated for k in kinds if k.name == "deferred"), None)
         self.deferred_about = next((k.stated for k in kinds if k.name == "deferred_about"), None)
+        self.open = next((k.stated for k in kinds if k.name == "open"), None)
         self.topics = [Topic(row[0], tuple(sorted(row, key=len, reverse=True)))
                        for row in (topics if topics is not None else _lines("topics.txt"))]
         self.place_of: dict[str, str] = {}
@@ -74,19 +76,23 @@ class Lexicon:
 
     def figures_asked(self, norm_question: str) -> list[FigureKind]:
         """The kinds of figure a question asks for; a narrower kind (span_days: 几天)
-        replaces the one it narrows (span: 多久) when both are asked (最长几天)."""
+        replaces the one it narrows (span: 多久) when both are asked (最长几天), and any
+        kind replaces the broadest (figure: …是多少)."""
         asked = [k for k in self.figures if k.asked and k.asked.search(norm_question)]
         names = {k.name for k in asked}
-        return [k for k in asked if not any(n.startswith(k.name + "_") for n in names)]
+        return [k for k in asked if not any(n.startswith(k.name + "_") for n in names)
+                and not (k.name == BROADEST and len(names) > 1)]
 
     def shapes_asked(self, norm_question: str) -> list[FigureKind]:
         """The shapes of answer a question asks for (什么情况下… : a list of cases)."""
         return [k for k in self.shapes if k.asked and k.asked.search(norm_question)]
 
     def defers(self, norm_text: str) -> bool:
-        """Whether the text hands a figure to someone else (按照国家规定 / 由…确定) in a
-        sentence about a sum, rate or benefit (…按照国家规定缴纳基本医疗保险费), not about
-        something else (…关系可以按照规定随同转移)."""
+        """Whether the text leaves a figure open (适当提高…比例) or hands it to someone else
+        (按照国家规定 / 由…确定) in a sentence about a sum, rate or benefit (…按照国家规定
+        缴纳基本医疗保险费), not about something else (…关系可以按照规定随同转移)."""
+        if self.open and self.open.search(norm_text):  # 适当提高…比例 / 一批
+            return True
         if not self.deferred:
             return False
         about = self.deferred_about

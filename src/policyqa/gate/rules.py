@@ -22,7 +22,7 @@ _SPECIFIC_Q = re.compile(r"(具体是哪|具体包括|具体指|具体有哪|具
 _SPELLED_OUT = re.compile(r"(包括|即|如下|[:：]|[(（][^)）]{2,}[)）]|《|\n)")
 # Figures a clause hands to someone else (按规定给予…补助 / 具体比例由…规定); an age, span or
 # date asked is not answered by 按照国家规定享受… (that defers something else).
-_DEFERRABLE = ("amount", "ratio", "multiple")
+_DEFERRABLE = ("amount", "ratio", "multiple", "figure")
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
 # A question about an earlier version of a document (旧法 / 原来的… / 修订前 / 1996年的…).
 _OLD_Q = re.compile(r"旧|原来|原先|老版|以前|过去|修订前|修改前|之前的|废止")
