@@ -34,9 +34,18 @@ def _kinds(q: str) -> set[str]:
     ("测试基数上下限是多少", {"figure"}),  # some figure, none in particular
     ("测试园区要建多少个", {"figure"}),
     ("不建名册会被罚多少", {"amount"}),
+    ("测试卡丢了补办要不要钱", {"fee"}),
+    ("申请测试要交测试费吗", {"fee"}),
 ])
 def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     assert _kinds(question) >= kinds and (kinds or not _kinds(question))
+
+
+def test_a_leave_of_its_own_is_not_covered_by_maternity_leave() -> None:
+    """陪产假 is a leave of its own: a clause granting 产假 does not say how long it is."""
+    topics = LEX.topics_in(normalize("男方陪产假有几天"))
+    assert not all(LEX.covers(t, normalize("女职工生育享受不少于九十天的产假。")) for t in topics)
+    assert all(LEX.covers(t, normalize("男方享受陪产假十五天。")) for t in topics)
 
 
 def test_any_kind_replaces_the_broadest() -> None:
@@ -63,6 +72,9 @@ def test_any_kind_replaces_the_broadest() -> None:
     ("figure", "违约金不得超过服务期尚未履行部分所应分摊的培训费用", True),  # a bound
     ("figure", "（三）单位拒不提供办理测试登记的资料的", False),  # an item's number
     ("figure", "一次性测试补助金由单位支付", False),
+    ("fee", "公共测试机构提供下列服务，不得收费：", True),
+    ("fee", "测试机构免费向个人提供查询服务", True),
+    ("fee", "测试机构应当为职工办理登记", False),
 ])
 def test_figure_stated(kind: str, clause: str, states: bool) -> None:
     k = next(k for k in LEX.figures if k.name == kind)
