@@ -303,6 +303,18 @@ def test_a_clause_listing_the_cases_answers_a_question_asking_for_them() -> None
     assert [h.article for h in gate.shape_first(far, ctx).hits] == [4, 3]  # type: ignore[union-attr]
 
 
+def test_rule_states_shape() -> None:
+    """什么条件 / 什么情况下: a clause listing the cases, or one speaking of the conditions,
+    answers; one that only says what is paid, and nothing of when, is refused."""
+    ctx = _ctx()
+    assert isinstance(gate.states_shape(_case("什么情况下支付测试补偿", _hit("law", 3, .9)), ctx),
+                      gate.Case)
+    out = gate.states_shape(_case("测试补助的申报条件是什么", _hit("law", 2, .9)), ctx)
+    assert isinstance(out, gate.Refusal) and out.reason == "shape"
+    assert isinstance(gate.states_shape(_case("测试补助怎么申请", _hit("law", 2, .9)), ctx),
+                      gate.Case)  # not asking for cases: not this rule's to judge
+
+
 def test_the_loop_names_the_rule_that_refused() -> None:
     out = gate.run(_case("北京工伤停工", _hit("city", 1, .9, dense=.95)), _ctx(), gate.RULES)
     assert isinstance(out, gate.Refusal) and (out.reason, out.rule) == ("place", "in_jurisdiction")

@@ -22,6 +22,8 @@ _SPECIFIC_Q = re.compile(r"(具体是哪|具体包括|具体指|具体有哪|具
 _SPELLED_OUT = re.compile(r"(包括|即|如下|[:：]|[(（][^)）]{2,}[)）]|《|\n)")
 # Figures a clause hands to someone else (按规定给予…补助 / 具体比例由…规定); an age, span or
 # date asked is not answered by 按照国家规定享受… (that defers something else).
+# A clause that speaks of cases or conditions at all (for 什么条件 / 什么情况下 questions).
+_SPEAKS_OF_CASES = re.compile(r"条件|情形|情况|符合|具备|满足")
 _DEFERRABLE = ("amount", "ratio", "multiple", "figure")
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
 # A question about an earlier version of a document (旧法 / 原来的… / 修订前 / 1996年的…).
@@ -87,6 +89,18 @@ def states_figure(case: Case, ctx: Context) -> Case | Refusal:
             k.name in _DEFERRABLE for k in case.kinds):
         return replace(case, figure="deferred")
     return Refusal(case.kinds[0].name, msg.REFUSE_DEFAULT)
+
+
+def states_shape(case: Case, ctx: Context) -> Case | Refusal:
+    """申报条件是什么 / 什么情况下…: the clause lists the cases or conditions, or at least
+    speaks of them (符合…条件的 / 具备…); one that only says what the holder may do, and
+    nothing of how to become one, does not answer."""
+    if not case.shapes:
+        return case
+    t = ctx.clauses.text.get((case.hit.doc_id, case.hit.article), "")
+    if any(k.stated.search(t) for k in case.shapes) or _SPEAKS_OF_CASES.search(t):
+        return case
+    return Refusal("shape", msg.REFUSE_DEFAULT)
 
 
 def confident(case: Case, ctx: Context) -> Case | Refusal:
@@ -213,7 +227,7 @@ def _first(case: Case, wanted: Callable[[ArticleHit], bool]) -> Case:
 RANKING: tuple[Rule, ...] = (named_first, in_force_first, named_article_first)
 CHECKS: tuple[Rule, ...] = (
     any_match, held_document, names_topics, shape_first, figure_first, local_first, in_jurisdiction,
-    states_specifics, states_figure, confident, national_too, old_version_too)
+    states_specifics, states_figure, states_shape, confident, national_too, old_version_too)
 RULES = RANKING + CHECKS
 CLAUSE_RULES: tuple[Rule, ...] = (held_document, names_topics, in_jurisdiction)
 
