@@ -68,6 +68,8 @@ def test_any_kind_replaces_the_broadest() -> None:
     ("amount", "支付一个月工资的经济补偿", True),
     ("amount", "劳动者在解除前12个月的平均工资低于当地最低工资标准的", False),  # a period
     ("age", "年满十六周岁", True),
+    ("amount", "测试违约金的数额不得超过用人单位提供的培训费用", True),  # a cap on the sum
+    ("amount", "测试限制期限，不得超过二年", False),  # a cap on a period
     ("figure", "建设10个测试园区", True),
     ("figure", "违约金不得超过服务期尚未履行部分所应分摊的培训费用", True),  # a bound
     ("figure", "（三）单位拒不提供办理测试登记的资料的", False),  # an item's number
