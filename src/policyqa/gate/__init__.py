@@ -4,10 +4,11 @@ A refusal is decided by what the clause does not say, never by a list of topics 
 lacks: a named HR topic must be named by the clause, a named place must be in the
 document's jurisdiction, a figure asked must be stated (or visibly deferred) in the quoted
 sentences, conditions or cases asked (申报条件是什么) must be spoken of, and the clause
-must be similar enough in meaning or in wording. Some rules only reorder the candidates (the named document first, the one in force, the one stating the
-figure, the local one). Each rule is a plain function ``(Case, Context) -> Case | Refusal``,
-so it can be tested alone on invented clauses; the 问答库 drafter runs the clause rules
-(:data:`CLAUSE_RULES`) on one clause instead of copying them.
+must be similar enough in meaning or in wording. Some rules only reorder the candidates
+(the named document first, the one in force, the one stating the figure, the local one).
+Each rule is a plain function ``(Case, Context) -> Case | Refusal``, so it can be tested
+alone on invented clauses; the 问答库 drafter runs the clause rules (:data:`CLAUSE_RULES`)
+on one clause instead of copying them.
 """
 
 from policyqa.gate.model import Case, Clauses, Context, GateParams, Refusal, Rule, run
