@@ -63,9 +63,10 @@ class Lexicon:
         self.shapes = [k for k in (shapes if shapes is not None else load_figures(
             resource_lines("shapes.txt"))) if k.asked]
         self.figures = [k for k in kinds if k.asked]
-        self.deferred = next((k.stated for k in kinds if k.name == "deferred"), None)
-        self.deferred_about = next((k.stated for k in kinds if k.name == "deferred_about"), None)
-        self.open = next((k.stated for k in kinds if k.name == "open"), None)
+        special = {k.name: k.stated for k in kinds if not k.asked}  # deferred, …_about, open
+        self.deferred = special.get("deferred")
+        self.deferred_about = special.get("deferred_about")
+        self.open = special.get("open")
         self.topics = [Topic(row[0], tuple(sorted(row, key=len, reverse=True)))
                        for row in (topics if topics is not None else _lines("topics.txt"))]
         self.place_of: dict[str, str] = {}

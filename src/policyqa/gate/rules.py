@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from policyqa import messages as msg
 from policyqa.gate.model import Case, Context, Refusal, Rule
-from policyqa.lexicon import Topic
+from policyqa.lexicon import BROADEST, Topic
 from policyqa.retrieve import ArticleHit, SentenceHit
 from policyqa.text import cjk_bigrams, cn_to_int
 
@@ -24,7 +24,7 @@ _SPELLED_OUT = re.compile(r"(包括|即|如下|[:：]|[(（][^)）]{2,}[)）]|�
 # date asked is not answered by 按照国家规定享受… (that defers something else).
 # A clause that speaks of cases or conditions at all (for 什么条件 / 什么情况下 questions).
 _SPEAKS_OF_CASES = re.compile(r"条件|情形|情况|符合|具备|满足")
-_DEFERRABLE = ("amount", "ratio", "multiple", "figure")
+_DEFERRABLE = ("amount", "ratio", "multiple", BROADEST)
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
 # A question about an earlier version of a document (旧法 / 原来的… / 修订前 / 1996年的…).
 _OLD_Q = re.compile(r"旧|原来|原先|老版|以前|过去|修订前|修改前|之前的|废止")
