@@ -10,7 +10,7 @@ from policyqa import gate
 from policyqa import messages as msg
 from policyqa.docnames import DocumentNames
 from policyqa.ingest.model import Policy
-from policyqa.lexicon import Lexicon
+from policyqa.lexicon import Lexicon, load_figures
 from policyqa.retrieve import ArticleHit, SentenceHit, aggregate, asking_part
 from policyqa.text import normalize
 
@@ -315,6 +315,29 @@ def test_rule_states_shape() -> None:
     assert isinstance(out, gate.Refusal) and out.reason == "shape"
     assert isinstance(gate.states_shape(_case("测试补助怎么申请", _hit("law", 2, .9)), ctx),
                       gate.Case)  # not asking for cases: not this rule's to judge
+
+
+@pytest.mark.parametrize(("question", "evidence", "listed"), [
+    ("测试补贴具体包括哪些岗位", "测试补贴包括甲岗位、乙岗位。", True),
+    ("测试补贴具体包括哪些岗位", "按规定给予测试补贴。", False),
+    ("测试补贴是哪三个档次", "分为甲档、乙档、丙档", True),
+    ("测试补贴是哪四个档次", "分为甲档、乙档、丙档", False),
+    ("测试补贴怎么领", "按规定给予测试补贴。", True),  # no items asked
+])
+def test_named_items_must_be_listed(question: str, evidence: str, listed: bool) -> None:
+    assert gate.lists_what_is_asked(normalize(question), evidence, LEX.items) is listed
+
+
+def test_cue_lines_of_the_shapes_resource_are_not_shapes() -> None:
+    """Invented lines: the cues (items, speaks_of_cases, old_version) have rules of their
+    own and do not reorder candidates as a shape does; a clause side of "-" matches nothing."""
+    lex = Lexicon(shapes=load_figures([
+        "cases | 什么情况 | 下列情形", "items | 哪([一二三])个 | 包括",
+        "speaks_of_cases | - | 条件", "old_version | 旧法 | -"]))
+    assert [k.name for k in lex.shapes] == ["cases"]
+    assert lex.items and lex.speaks_of_cases and lex.old_version
+    assert lex.old_version.asked and lex.old_version.asked.search("旧法怎么说")
+    assert not lex.old_version.stated.search("旧法怎么说")
 
 
 def test_the_loop_names_the_rule_that_refused() -> None:

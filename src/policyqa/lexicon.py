@@ -37,12 +37,16 @@ class FigureKind:
     stated: re.Pattern[str]
 
 
+_NEVER = r"(?!)"  # a clause side of "-": nothing is looked for
+
+
 def load_figures(lines: list[str] | None = None) -> list[FigureKind]:
     out = []
     for line in lines if lines is not None else resource_lines("figures.txt"):
         name, asked, stated = (part.strip() for part in line.split(" | "))
         asked = normalize(asked.replace("_", " ")) if asked != "-" else ""
-        out.append(FigureKind(name, re.compile(asked) if asked else None, re.compile(stated)))
+        out.append(FigureKind(name, re.compile(asked) if asked else None,
+                              re.compile(stated if stated != "-" else _NEVER)))
     return out
 
 
@@ -50,6 +54,9 @@ def load_figures(lines: list[str] | None = None) -> list[FigureKind]:
 class Topic:
     name: str
     forms: tuple[str, ...]
+
+
+_CUES = ("items", "speaks_of_cases", "old_version")  # lines of shapes.txt with rules of their own
 
 
 class Lexicon:
@@ -60,8 +67,12 @@ class Lexicon:
                  figures: list[FigureKind] | None = None,
                  shapes: list[FigureKind] | None = None) -> None:
         kinds = figures if figures is not None else load_figures()
-        self.shapes = [k for k in (shapes if shapes is not None else load_figures(
-            resource_lines("shapes.txt"))) if k.asked]
+        shape_kinds = shapes if shapes is not None else load_figures(resource_lines("shapes.txt"))
+        cues = {k.name: k for k in shape_kinds if k.name in _CUES}
+        self.items = cues.get("items")  # 具体包括哪些 / 哪四个: the clause spells them out
+        self.speaks_of_cases = cues.get("speaks_of_cases")
+        self.old_version = cues.get("old_version")  # 旧法 / 修订前
+        self.shapes = [k for k in shape_kinds if k.asked and k.name not in _CUES]
         self.figures = [k for k in kinds if k.asked]
         special = {k.name: k.stated for k in kinds if not k.asked}  # deferred, …_about, open
         self.deferred = special.get("deferred")

@@ -9,25 +9,16 @@ from dataclasses import replace
 
 from policyqa import messages as msg
 from policyqa.gate.model import Case, Context, Refusal, Rule
-from policyqa.lexicon import BROADEST, Topic
+from policyqa.lexicon import BROADEST, FigureKind, Topic
 from policyqa.retrieve import ArticleHit, SentenceHit
 from policyqa.text import cjk_bigrams, cn_to_int
 
-# What kind of fact a question asks for, and what a clause must contain to state it.
-# "具体包括哪些岗位": the clause must spell the items out (包括…, a colon, a parenthetical,
-# a list of documents or lines); "是哪四个": it must list at least that many items.
-# Figures (多少钱 / 几倍 / 多久 / 什么时候) are checked by the kinds in resources/figures.txt.
-_SPECIFIC_Q = re.compile(r"(具体是哪|具体包括|具体指|具体有哪|具体是什么|分别叫|分别指|"
-                         r"名单|目录|清单|从低到高|哪([0-9]+|[一二三四五六七八九十两几]+)[个种类项])")
-_SPELLED_OUT = re.compile(r"(包括|即|如下|[:：]|[(（][^)）]{2,}[)）]|《|\n)")
+# Figures (多少钱 / 几倍 / 多久 / 什么时候) are checked by the kinds in resources/figures.txt;
+# named items, cases and earlier versions by the cues in resources/shapes.txt.
 # Figures a clause hands to someone else (按规定给予…补助 / 具体比例由…规定); an age, span or
 # date asked is not answered by 按照国家规定享受… (that defers something else).
-# A clause that speaks of cases or conditions at all (for 什么条件 / 什么情况下 questions).
-_SPEAKS_OF_CASES = re.compile(r"条件|情形|情况|符合|具备|满足")
 _DEFERRABLE = ("amount", "ratio", "multiple", BROADEST)
 _TITLE = re.compile(r"[《<]([^《》<>]{2,60})[》>]")
-# A question about an earlier version of a document (旧法 / 原来的… / 修订前 / 1996年的…).
-_OLD_Q = re.compile(r"旧|原来|原先|老版|以前|过去|修订前|修改前|之前的|废止")
 _ARTICLE = re.compile(r"第([0-9]{1,3}|[一二两三四五六七八九十百零〇]{1,6})条")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 GENERIC_BIGRAMS = frozenset(
@@ -72,7 +63,7 @@ def in_jurisdiction(case: Case, ctx: Context) -> Case | Refusal:
 
 
 def states_specifics(case: Case, ctx: Context) -> Case | Refusal:
-    ok = lists_what_is_asked(case.q, ctx.clauses.evidence(case.hit))
+    ok = lists_what_is_asked(case.q, ctx.clauses.evidence(case.hit), ctx.lexicon.items)
     return case if ok else Refusal("specifics", msg.REFUSE_DEFAULT)
 
 
@@ -98,7 +89,8 @@ def states_shape(case: Case, ctx: Context) -> Case | Refusal:
     if not case.shapes:
         return case
     t = ctx.clauses.text.get((case.hit.doc_id, case.hit.article), "")
-    if any(k.stated.search(t) for k in case.shapes) or _SPEAKS_OF_CASES.search(t):
+    if any(k.stated.search(t) for k in case.shapes) or (
+            ctx.lexicon.speaks_of_cases and ctx.lexicon.speaks_of_cases.stated.search(t)):
         return case
     return Refusal("shape", msg.REFUSE_DEFAULT)
 
@@ -194,10 +186,10 @@ def old_version_too(case: Case, ctx: Context) -> Case:
     answered from the one in force; the superseded document's closest clause is shown too.
     Closest: most character pairs shared with the question and the answering clause (an
     amended law keeps most of its wording); its sentence closest to the question is quoted."""
-    old_docs = ctx.clauses.predecessors.get(case.hit.doc_id, ())
+    old_docs, old = ctx.clauses.predecessors.get(case.hit.doc_id, ()), ctx.lexicon.old_version
     years = {y for y in _YEAR.findall(case.q)}
     asked = [d for d in old_docs if ctx.clauses.years.get(d) in years] or (
-        list(old_docs) if _OLD_Q.search(case.q) else [])
+        list(old_docs) if old and old.asked and old.asked.search(case.q) else [])
     if not asked:
         return case
     text, q = ctx.clauses.text, set(cjk_bigrams(case.q))
@@ -261,14 +253,14 @@ def coverage(words: list[str], article_norm: str) -> float:
     return sum(g in article_norm for g in grams) / len(grams)
 
 
-def lists_what_is_asked(q: str, evidence: str) -> bool:
+def lists_what_is_asked(q: str, evidence: str, items: FigureKind | None) -> bool:
     """True unless the question asks for particular items the evidence does not list."""
-    m = _SPECIFIC_Q.search(q)
-    if not m:
+    m = items.asked.search(q) if items and items.asked else None
+    if not m or not items:
         return True
-    if _SPELLED_OUT.search(evidence):
+    if items.stated.search(evidence):
         return True
-    wanted = m.group(2)
+    wanted = m.group(1) if m.re.groups else None
     n = cn_to_int(wanted) if wanted and wanted != "几" else None
     if n is None:
         return False
