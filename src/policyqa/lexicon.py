@@ -7,6 +7,7 @@ any document, so officers can extend them without touching code.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
@@ -136,6 +137,13 @@ class Lexicon:
         return {j for _, j in self.places_in(norm_text)}
 
 
+_LATIN = re.compile(r"[a-z]")
+
+
+def _english_word(form: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z]){re.escape(form)}(?:s|es|d|ed|ing)?(?![a-z])")
+
+
 class Thesaurus:
     """Citizen wording -> policy wording, for query expansion (``resources/synonyms.txt``)."""
 
@@ -150,22 +158,32 @@ class Thesaurus:
         self.rows = rows  # (official, citizen forms) in file order, normalised
         self._pairs = sorted(((f, off) for off, forms in rows for f in forms),
                              key=lambda p: len(p[0]), reverse=True)
+        self._words = {f: _english_word(f) for f, _ in self._pairs if _LATIN.search(f)}
 
     def expansions(self, norm_text: str) -> list[str]:
         """Official terms for the citizen forms found (longest forms first, no overlaps)."""
         out: list[str] = []
         taken = [False] * len(norm_text)
         for form, official in self._pairs:
-            start = norm_text.find(form)
-            while start >= 0:
-                span = range(start, start + len(form))
+            for span in self._spans(form, norm_text):
                 if not any(taken[i] for i in span):
                     for i in span:
                         taken[i] = True
                     if official not in norm_text and official not in out:
                         out.append(official)
-                start = norm_text.find(form, start + 1)
         return out
+
+    def _spans(self, form: str, text: str) -> Iterator[range]:
+        """Where a form occurs: a Chinese form anywhere; an English one as whole words,
+        with an ending (-s, -ed, -ing), so that train is not read in restrain."""
+        word = self._words.get(form)
+        if word is not None:
+            yield from (range(*m.span()) for m in word.finditer(text))
+            return
+        start = text.find(form)
+        while start >= 0:
+            yield range(start, start + len(form))
+            start = text.find(form, start + 1)
 
     def expand(self, norm_text: str) -> str:
         extra = self.expansions(norm_text)

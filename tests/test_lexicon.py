@@ -1,0 +1,34 @@
+"""The thesaurus on invented rows: how citizen wording finds the policy wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from policyqa.lexicon import Thesaurus
+from policyqa.text import normalize
+
+ROWS = [("测试补贴", ["测补", "train", "test subsidy"]), ("测试培训", ["training course"]),
+        ("测试工资", ["pay"])]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("我能领测补吗", ["测试补贴"]),  # a Chinese form anywhere
+    ("who will train me", ["测试补贴"]),
+    ("i was trained last year", ["测试补贴"]),  # an ending
+    ("they are training staff", ["测试补贴"]),
+    ("can they restrain me", []),  # not inside another word
+    ("a trainee", []),
+    ("the test subsidy pays", ["测试补贴", "测试工资"]),
+    ("is the test subsidy paid", ["测试补贴"]),  # an irregular form is a form of its own
+    ("a training course", ["测试培训"]),  # the longer form takes the words
+    ("the payment", []),
+])
+def test_forms_found(text: str, expected: list[str]) -> None:
+    assert Thesaurus(ROWS).expansions(normalize(text)) == expected
+
+
+def test_the_shipped_thesaurus_reads_english_as_whole_words() -> None:
+    """No English form of the shipped file is read inside a longer English word."""
+    th = Thesaurus()
+    assert th.expansions(normalize("Whenever")) == []
+    assert th.expand("my employer kept my id card") != "my employer kept my id card"
