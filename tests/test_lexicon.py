@@ -32,3 +32,10 @@ def test_the_shipped_thesaurus_reads_english_as_whole_words() -> None:
     th = Thesaurus()
     assert th.expansions(normalize("Whenever")) == []
     assert th.expand("my employer kept my id card") != "my employer kept my id card"
+
+
+def test_an_official_term_written_is_not_read_as_a_form_of_another() -> None:
+    """Invented: 测试保证金 is an official term; 保证金 alone is a citizen form of 测试担保."""
+    th = Thesaurus([("测试担保", ["保证金"]), ("测试保证金", ["押金条"])])
+    assert th.expansions(normalize("交了保证金")) == ["测试担保"]
+    assert th.expansions(normalize("测试保证金存多少")) == []

@@ -156,7 +156,9 @@ class Thesaurus:
                     rows.append((normalize(official),
                                  [normalize(f.replace("_", " ")) for f in forms.split()]))
         self.rows = rows  # (official, citizen forms) in file order, normalised
-        self._pairs = sorted(((f, off) for off, forms in rows for f in forms),
+        # An official term is a form of itself: written in a question (工资保证金), its
+        # words are not read as a citizen form of another term (保证金 -> 提供担保).
+        self._pairs = sorted(((f, off) for off, forms in rows for f in (*forms, off)),
                              key=lambda p: len(p[0]), reverse=True)
         self._words = {f: _english_word(f) for f, _ in self._pairs if _LATIN.search(f)}
 
