@@ -340,6 +340,27 @@ def test_cue_lines_of_the_shapes_resource_are_not_shapes() -> None:
     assert not lex.old_version.stated.search("旧法怎么说")
 
 
+def test_quantities_written() -> None:
+    assert LEX.quantities(normalize("签3年合同，满十六周岁，停工30日")) == {
+        (3, "年"), (16, "岁"), (30, "天")}
+    assert LEX.quantities(normalize("签三年合同")) == {(3, "年")}
+    assert not LEX.quantities(normalize("2022年修订的法，4月1日起"))  # a year, a date
+
+
+def test_rule_given_first() -> None:
+    """A question giving a quantity (停工一个月): of close candidates, the clause naming it
+    comes first; a far one, or a question giving none, keeps its place."""
+    ctx = _ctx()
+    close = (_hit("law", 1, .95), _hit("city", 1, .93))
+    given = gate.given_first(_case("停工一个月怎么支付工资", *close), ctx)
+    assert [h.doc_id for h in given.hits] == ["city", "law"]  # type: ignore[union-attr]
+    plain = gate.given_first(_case("停工怎么支付工资", *close), ctx)
+    assert [h.doc_id for h in plain.hits] == ["law", "city"]  # type: ignore[union-attr]
+    far = gate.given_first(_case("停工一个月怎么支付工资", _hit("law", 1, .95),
+                                 _hit("city", 1, .85)), ctx)
+    assert [h.doc_id for h in far.hits] == ["law", "city"]  # type: ignore[union-attr]
+
+
 def test_the_loop_names_the_rule_that_refused() -> None:
     out = gate.run(_case("北京工伤停工", _hit("city", 1, .9, dense=.95)), _ctx(), gate.RULES)
     assert isinstance(out, gate.Refusal) and (out.reason, out.rule) == ("place", "in_jurisdiction")

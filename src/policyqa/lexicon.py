@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
-from policyqa.text import normalize
+from policyqa.text import cn_to_int, normalize
 
 BROADEST = "figure"  # the kind of figures.txt that any other kind asked replaces
 _SENTENCE_END = re.compile(r"[。；;！？!?\n]")
@@ -38,6 +38,7 @@ class FigureKind:
     stated: re.Pattern[str]
 
 
+_UNIT = {"日": "天", "周岁": "岁"}  # one unit, two spellings
 _NEVER = r"(?!)"  # a clause side of "-": nothing is looked for
 
 
@@ -79,6 +80,7 @@ class Lexicon:
         self.deferred = special.get("deferred")
         self.deferred_about = special.get("deferred_about")
         self.open = special.get("open")
+        self.quantity = special.get("quantity")
         self.topics = [Topic(row[0], tuple(sorted(row, key=len, reverse=True)))
                        for row in (topics if topics is not None else _lines("topics.txt"))]
         self.place_of: dict[str, str] = {}
@@ -95,6 +97,17 @@ class Lexicon:
         names = {k.name for k in asked}
         return [k for k in asked if not any(n.startswith(k.name + "_") for n in names)
                 and not (k.name == BROADEST and len(names) > 1)]
+
+    def quantities(self, norm_text: str) -> frozenset[tuple[int, str]]:
+        """The quantities written in a text, as (number, unit): 3年 and 三年 are one."""
+        if self.quantity is None:
+            return frozenset()
+        out = set()
+        for m in self.quantity.finditer(norm_text):
+            n = cn_to_int(m.group(1))
+            if n is not None:
+                out.add((n, _UNIT.get(m.group(2), m.group(2))))
+        return frozenset(out)
 
     def shapes_asked(self, norm_question: str) -> list[FigureKind]:
         """The shapes of answer a question asks for (什么情况下… : a list of cases)."""

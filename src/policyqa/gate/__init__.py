@@ -23,6 +23,7 @@ from policyqa.gate.rules import (
     coverage,
     figure_first,
     foreign_place,
+    given_first,
     held_document,
     in_force_first,
     in_jurisdiction,
@@ -43,7 +44,8 @@ from policyqa.gate.rules import (
 __all__ = [
     "CHECKS", "CLAUSE_RULES", "GENERIC_BIGRAMS", "RANKING", "RULES", "Case", "Clauses",
     "Context", "GateParams", "Refusal", "Rule", "any_match", "confident", "coverage",
-    "figure_first", "foreign_place", "held_document", "in_force_first", "in_jurisdiction",
+    "figure_first", "foreign_place", "given_first", "held_document", "in_force_first",
+    "in_jurisdiction",
     "lists_what_is_asked", "local_first", "named_article_first", "named_first",
     "names_topics", "national_too", "old_version_too", "rank", "run", "shape_first",
     "states_figure", "states_shape", "states_specifics",

@@ -20,6 +20,7 @@ class GateParams:
     max_quotes: int = 3
     figure_margin: float = 0.03  # a clause stating the figure asked may outrank one this close
     shape_margin: float = 0.03  # a clause of the shape asked (a list of cases) likewise
+    given_margin: float = 0.03  # a clause naming a quantity the question gives, likewise
     # Quote a clause that defers the figure asked, with a note (else refuse). Dev: refusing
     # instead gains refusal recall 0.675 -> 0.779 and loses answer accuracy 0.781 -> 0.771;
     # the clause that says who fixes the figure is kept as the more useful answer.

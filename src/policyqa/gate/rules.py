@@ -139,6 +139,18 @@ def in_force_first(case: Case, ctx: Context) -> Case:
     return _first(case, lambda h: h.doc_id not in old) if old else case
 
 
+def given_first(case: Case, ctx: Context) -> Case:
+    """A question that gives a quantity (签一年期的合同, 工作满10年): of close candidates, a
+    clause naming it speaks of the case asked and comes first (劳动合同期限一年以上不满三年的，
+    试用期不得超过二个月 before 试用期最长不得超过六个月)."""
+    given = ctx.lexicon.quantities(case.q)
+    if not given or not case.hits:
+        return case
+    top, text = case.hits[0].score - ctx.params.given_margin, ctx.clauses.text
+    return _first(case, lambda h: h.score >= top and bool(
+        given & ctx.lexicon.quantities(text.get((h.doc_id, h.article), ""))))
+
+
 def figure_first(case: Case, ctx: Context) -> Case:
     """When a figure is asked, of close candidates those that state one come first: of a
     law and a clause that only says 按照国家有关规定, the one that fixes the figure answers."""
@@ -218,8 +230,9 @@ def _first(case: Case, wanted: Callable[[ArticleHit], bool]) -> Case:
 # the clause rules are those that judge one clause alone (the 问答库 drafter's).
 RANKING: tuple[Rule, ...] = (named_first, in_force_first, named_article_first)
 CHECKS: tuple[Rule, ...] = (
-    any_match, held_document, names_topics, shape_first, figure_first, local_first, in_jurisdiction,
-    states_specifics, states_figure, states_shape, confident, national_too, old_version_too)
+    any_match, held_document, names_topics, given_first, shape_first, figure_first, local_first,
+    in_jurisdiction, states_specifics, states_figure, states_shape, confident, national_too,
+    old_version_too)
 RULES = RANKING + CHECKS
 CLAUSE_RULES: tuple[Rule, ...] = (held_document, names_topics, in_jurisdiction)
 
