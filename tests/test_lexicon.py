@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policyqa.lexicon import Thesaurus
+from policyqa.lexicon import Thesaurus, asking_sentences
 from policyqa.text import normalize
 
 ROWS = [("测试补贴", ["测补", "train", "test subsidy"]), ("测试培训", ["training course"]),
@@ -39,3 +39,12 @@ def test_an_official_term_written_is_not_read_as_a_form_of_another() -> None:
     th = Thesaurus([("测试担保", ["保证金"]), ("测试保证金", ["押金条"])])
     assert th.expansions(normalize("交了保证金")) == ["测试担保"]
     assert th.expansions(normalize("测试保证金存多少")) == []
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("失业金能领几个月", "失业金能领几个月"),
+    ("连着几个月没交社保。现在被辞了，还能领失业金吗？", "现在被辞了,还能领失业金吗?"),
+    ("怎样才能被认定？申报条件是什么", "怎样才能被认定?申报条件是什么"),
+])
+def test_asking_sentences(question: str, asks: str) -> None:
+    assert asking_sentences(normalize(question)) == asks

@@ -151,6 +151,16 @@ class Lexicon:
 
 
 _LATIN = re.compile(r"[a-z]")
+_AFTER_SENTENCE = re.compile(r"(?<=[。！？!?])")
+
+
+def asking_sentences(norm_question: str) -> str:
+    """The sentences of a question that ask (end with a question mark) and its last one;
+    the whole of a one-sentence question. A story told before the question (连着几个月没交…)
+    is not what is asked."""
+    parts = [p for p in _AFTER_SENTENCE.split(norm_question) if p.strip()]
+    return "".join(p for i, p in enumerate(parts)
+                   if i == len(parts) - 1 or p.rstrip()[-1:] in "？?")
 
 
 def _english_word(form: str) -> re.Pattern[str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from policyqa.docnames import DocumentNames
-from policyqa.lexicon import FigureKind, Lexicon, Topic
+from policyqa.lexicon import FigureKind, Lexicon, Topic, asking_sentences
 from policyqa.retrieve import ArticleHit
 
 
@@ -85,8 +85,11 @@ class Case:
 
     @classmethod
     def read(cls, q: str, expanded: str, hits: Iterable[ArticleHit], lexicon: Lexicon) -> Case:
+        """What is asked (a figure, a list of cases) is read from the sentences that ask:
+        in 连着几个月没交失业保险。现在被辞了，还能领失业金吗？ no figure is asked."""
+        asks = asking_sentences(q)
         return cls(q, expanded, tuple(hits), tuple(lexicon.topics_in(q)),
-                   tuple(lexicon.figures_asked(q)), tuple(lexicon.shapes_asked(q)),
+                   tuple(lexicon.figures_asked(asks)), tuple(lexicon.shapes_asked(asks)),
                    tuple(lexicon.places_in(q)))
 
 
