@@ -361,6 +361,19 @@ def test_rule_given_first() -> None:
     assert [h.doc_id for h in far.hits] == ["law", "city"]  # type: ignore[union-attr]
 
 
+def test_a_bound_asked_orders_but_need_not_be_stated() -> None:
+    """最多 / 最长: a close clause stating a bound comes first; one stating none may still
+    answer (states_shape judges only questions asking for cases)."""
+    texts = {**TEXTS, ("law", 5): "测试补偿最长不超过六个月。", ("law", 6): "测试补偿发给六个月。"}
+    base = _ctx()
+    ctx = gate.Context(gate.Clauses(**{**base.clauses.__dict__, "text": texts}), LEX,
+                       base.params, base.words)
+    close = (_hit("law", 6, .95), _hit("law", 5, .93))
+    first = gate.shape_first(_case("测试补偿最长能领多久", *close), ctx)
+    assert [h.article for h in first.hits] == [5, 6]  # type: ignore[union-attr]
+    assert isinstance(gate.states_shape(_case("测试补偿最长能领多久", close[0]), ctx), gate.Case)
+
+
 def test_the_loop_names_the_rule_that_refused() -> None:
     out = gate.run(_case("北京工伤停工", _hit("city", 1, .9, dense=.95)), _ctx(), gate.RULES)
     assert isinstance(out, gate.Refusal) and (out.reason, out.rule) == ("place", "in_jurisdiction")

@@ -86,10 +86,11 @@ def states_shape(case: Case, ctx: Context) -> Case | Refusal:
     """申报条件是什么 / 什么情况下…: the clause lists the cases or conditions, or at least
     speaks of them (符合…条件的 / 具备…); one that only says what the holder may do, and
     nothing of how to become one, does not answer."""
-    if not case.shapes:
+    cases = [k for k in case.shapes if k.name == "cases"]  # a bound asked need not be stated
+    if not cases:
         return case
     t = ctx.clauses.text.get((case.hit.doc_id, case.hit.article), "")
-    if any(k.stated.search(t) for k in case.shapes) or (
+    if any(k.stated.search(t) for k in cases) or (
             ctx.lexicon.speaks_of_cases and ctx.lexicon.speaks_of_cases.stated.search(t)):
         return case
     return Refusal("shape", msg.REFUSE_DEFAULT)
