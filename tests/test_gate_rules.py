@@ -374,6 +374,21 @@ def test_a_bound_asked_orders_but_need_not_be_stated() -> None:
     assert isinstance(gate.states_shape(_case("测试补偿最长能领多久", close[0]), ctx), gate.Case)
 
 
+def test_a_procedure_asked_must_be_spoken_of() -> None:
+    """测试补助怎么操作: a clause saying only what is paid does not answer; one saying how to
+    apply does. A shape line marked ``order`` need not be stated."""
+    ctx = _ctx()
+    out = gate.states_shape(_case("测试补助具体怎么操作", _hit("law", 2, .9)), ctx)
+    assert isinstance(out, gate.Refusal) and out.reason == "shape"
+    texts = {**TEXTS, ("law", 7): "申请测试补助的，向经办机构提交材料。"}
+    ok = gate.Context(gate.Clauses(**{**ctx.clauses.__dict__, "text": texts}), LEX,
+                      ctx.params, ctx.words)
+    assert isinstance(gate.states_shape(_case("测试补助具体怎么操作", _hit("law", 7, .9)), ok),
+                      gate.Case)
+    kinds = load_figures(["a | 问 | 答", "b | 问 | 答 | order"])
+    assert [k.must for k in kinds] == [True, False]
+
+
 def test_the_loop_names_the_rule_that_refused() -> None:
     out = gate.run(_case("北京工伤停工", _hit("city", 1, .9, dense=.95)), _ctx(), gate.RULES)
     assert isinstance(out, gate.Refusal) and (out.reason, out.rule) == ("place", "in_jurisdiction")

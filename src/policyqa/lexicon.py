@@ -36,6 +36,7 @@ class FigureKind:
     name: str
     asked: re.Pattern[str] | None
     stated: re.Pattern[str]
+    must: bool = True  # the answering clause must state it (else it only orders candidates)
 
 
 _UNIT = {"日": "天", "周岁": "岁"}  # one unit, two spellings
@@ -45,10 +46,11 @@ _NEVER = r"(?!)"  # a clause side of "-": nothing is looked for
 def load_figures(lines: list[str] | None = None) -> list[FigureKind]:
     out = []
     for line in lines if lines is not None else resource_lines("figures.txt"):
-        name, asked, stated = (part.strip() for part in line.split(" | "))
+        name, asked, stated, *mode = (part.strip() for part in line.split(" | "))
         asked = normalize(asked.replace("_", " ")) if asked != "-" else ""
         out.append(FigureKind(name, re.compile(asked) if asked else None,
-                              re.compile(stated if stated != "-" else _NEVER)))
+                              re.compile(stated if stated != "-" else _NEVER),
+                              must=mode != ["order"]))
     return out
 
 

@@ -83,15 +83,17 @@ def states_figure(case: Case, ctx: Context) -> Case | Refusal:
 
 
 def states_shape(case: Case, ctx: Context) -> Case | Refusal:
-    """申报条件是什么 / 什么情况下…: the clause lists the cases or conditions, or at least
-    speaks of them (符合…条件的 / 具备…); one that only says what the holder may do, and
-    nothing of how to become one, does not answer."""
-    cases = [k for k in case.shapes if k.name == "cases"]  # a bound asked need not be stated
-    if not cases:
+    """申报条件是什么 / 什么情况下… / 怎么办理: the clause states each shape of answer asked
+    that must be stated — lists the cases or conditions, or at least speaks of them (符合…
+    条件的 / 具备…); says how it is done (申请 / 提交…材料). One that only says what the holder
+    may do, and nothing of how to become one, does not answer."""
+    must = [k for k in case.shapes if k.must]  # a bound asked only orders candidates
+    if not must:
         return case
     t = ctx.clauses.text.get((case.hit.doc_id, case.hit.article), "")
-    if any(k.stated.search(t) for k in cases) or (
-            ctx.lexicon.speaks_of_cases and ctx.lexicon.speaks_of_cases.stated.search(t)):
+    spoken = ctx.lexicon.speaks_of_cases
+    if all(k.stated.search(t) or (k.name == "cases" and spoken and spoken.stated.search(t))
+           for k in must):
         return case
     return Refusal("shape", msg.REFUSE_DEFAULT)
 
