@@ -389,6 +389,15 @@ def test_a_procedure_asked_must_be_spoken_of() -> None:
     assert [k.must for k in kinds] == [True, False]
 
 
+def test_topics_are_read_from_the_sentences_that_ask() -> None:
+    """A story's topics (不签合同) are not asked; the asking sentence's (工伤) are. When it
+    names none (这合法吗？), the whole question's topics stand."""
+    asked = _case("公司不签合同。我能申请工伤认定吗？")
+    assert [t.name for t in asked.topics] == ["工伤"]
+    story = _case("公司不签合同，我受了工伤。这合法吗？")
+    assert {t.name for t in story.topics} >= {"工伤", "双倍工资"}
+
+
 def test_the_loop_names_the_rule_that_refused() -> None:
     out = gate.run(_case("北京工伤停工", _hit("city", 1, .9, dense=.95)), _ctx(), gate.RULES)
     assert isinstance(out, gate.Refusal) and (out.reason, out.rule) == ("place", "in_jurisdiction")

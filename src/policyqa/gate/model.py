@@ -85,10 +85,13 @@ class Case:
 
     @classmethod
     def read(cls, q: str, expanded: str, hits: Iterable[ArticleHit], lexicon: Lexicon) -> Case:
-        """What is asked (a figure, a list of cases) is read from the sentences that ask:
-        in 连着几个月没交失业保险。现在被辞了，还能领失业金吗？ no figure is asked."""
+        """What is asked (a figure, a list of cases, the topics) is read from the sentences
+        that ask: in 连着几个月没交失业保险。现在被辞了，还能领失业金吗？ no figure is asked, and
+        in …他也没签合同。他能自己去申请工伤认定吗？ the topic is 工伤 alone. Topics come from the
+        whole question when the asking sentences name none (…。这合法吗？)."""
         asks = asking_sentences(q)
-        return cls(q, expanded, tuple(hits), tuple(lexicon.topics_in(q)),
+        topics = lexicon.topics_in(asks) or lexicon.topics_in(q)
+        return cls(q, expanded, tuple(hits), tuple(topics),
                    tuple(lexicon.figures_asked(asks)), tuple(lexicon.shapes_asked(asks)),
                    tuple(lexicon.places_in(q)))
 
