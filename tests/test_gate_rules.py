@@ -177,7 +177,8 @@ TEXTS = {("law", 1): "职工因工伤停工的，应当支付二倍的工资。"
          ("law", 2): "按照国家规定给予测试补助。",
          ("city", 1): "某市职工因工伤停工的，支付一个月工资。", ("old", 1): "旧的测试规定。",
          ("law", 3): "有下列情形之一的，用人单位应当支付测试补偿：（一）停工的；（二）停产的。",
-         ("law", 4): "依照本法第三条规定支付测试补偿的，按月计算。"}
+         ("law", 4): "依照本法第三条规定支付测试补偿的，按月计算。",
+         ("law", 5): "符合测试条件的职工，可以申领测试津贴。"}
 
 
 def _hit(doc: str, art: int, score: float, dense: float = 0.9) -> ArticleHit:
@@ -311,6 +312,8 @@ def test_rule_states_shape() -> None:
     ctx = _ctx()
     assert isinstance(gate.states_shape(_case("什么情况下支付测试补偿", _hit("law", 3, .9)), ctx),
                       gate.Case)
+    assert isinstance(gate.states_shape(_case("什么条件能领测试津贴", _hit("law", 5, .9)), ctx),
+                      gate.Case)  # lists none, but speaks of the conditions
     out = gate.states_shape(_case("测试补助的申报条件是什么", _hit("law", 2, .9)), ctx)
     assert isinstance(out, gate.Refusal) and out.reason == "shape"
     assert isinstance(gate.states_shape(_case("测试补助怎么申请", _hit("law", 2, .9)), ctx),
@@ -329,13 +332,17 @@ def test_named_items_must_be_listed(question: str, evidence: str, listed: bool) 
 
 
 def test_cue_lines_of_the_shapes_resource_are_not_shapes() -> None:
-    """Invented lines: the cues (items, speaks_of_cases, old_version) have rules of their
-    own and do not reorder candidates as a shape does; a clause side of "-" matches nothing."""
+    """Invented lines: the cues (items, old_version) have rules of their own and do not
+    reorder candidates as a shape does; a clause side of "-" matches nothing; `| order`
+    and `| or REGEX` say how strictly the answering clause must state a shape."""
     lex = Lexicon(shapes=load_figures([
-        "cases | 什么情况 | 下列情形", "items | 哪([一二三])个 | 包括",
-        "speaks_of_cases | - | 条件", "old_version | 旧法 | -"]))
-    assert [k.name for k in lex.shapes] == ["cases"]
-    assert lex.items and lex.speaks_of_cases and lex.old_version
+        "cases | 什么情况 | 下列情形 | or 条件", "bound | 最多 | 不超过 | order",
+        "items | 哪([一二三])个 | 包括", "old_version | 旧法 | -"]))
+    assert [k.name for k in lex.shapes] == ["cases", "bound"]
+    cases, bound = lex.shapes
+    assert cases.must and cases.enough and cases.enough.search("符合条件的")
+    assert not bound.must and bound.enough is None
+    assert lex.items and lex.old_version
     assert lex.old_version.asked and lex.old_version.asked.search("旧法怎么说")
     assert not lex.old_version.stated.search("旧法怎么说")
 

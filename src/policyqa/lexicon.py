@@ -37,6 +37,7 @@ class FigureKind:
     asked: re.Pattern[str] | None
     stated: re.Pattern[str]
     must: bool = True  # the answering clause must state it (else it only orders candidates)
+    enough: re.Pattern[str] | None = None  # or at least contain this (speaks of cases)
 
 
 _UNIT = {"日": "天", "周岁": "岁"}  # one unit, two spellings
@@ -48,9 +49,11 @@ def load_figures(lines: list[str] | None = None) -> list[FigureKind]:
     for line in lines if lines is not None else resource_lines("figures.txt"):
         name, asked, stated, *mode = (part.strip() for part in line.split(" | "))
         asked = normalize(asked.replace("_", " ")) if asked != "-" else ""
+        enough = mode[0].removeprefix("or ").strip() if mode and mode[0].startswith("or ") else ""
         out.append(FigureKind(name, re.compile(asked) if asked else None,
                               re.compile(stated if stated != "-" else _NEVER),
-                              must=mode != ["order"]))
+                              must=mode != ["order"],
+                              enough=re.compile(enough) if enough else None))
     return out
 
 
@@ -60,7 +63,7 @@ class Topic:
     forms: tuple[str, ...]
 
 
-_CUES = ("items", "speaks_of_cases", "old_version")  # lines of shapes.txt with rules of their own
+_CUES = ("items", "old_version")  # lines of shapes.txt with rules of their own
 
 
 class Lexicon:
@@ -74,7 +77,6 @@ class Lexicon:
         shape_kinds = shapes if shapes is not None else load_figures(resource_lines("shapes.txt"))
         cues = {k.name: k for k in shape_kinds if k.name in _CUES}
         self.items = cues.get("items")  # 具体包括哪些 / 哪四个: the clause spells them out
-        self.speaks_of_cases = cues.get("speaks_of_cases")
         self.old_version = cues.get("old_version")  # 旧法 / 修订前
         self.shapes = [k for k in shape_kinds if k.asked and k.name not in _CUES]
         self.figures = [k for k in kinds if k.asked]

@@ -91,9 +91,7 @@ def states_shape(case: Case, ctx: Context) -> Case | Refusal:
     if not must:
         return case
     t = ctx.clauses.text.get((case.hit.doc_id, case.hit.article), "")
-    spoken = ctx.lexicon.speaks_of_cases
-    if all(k.stated.search(t) or (k.name == "cases" and spoken and spoken.stated.search(t))
-           for k in must):
+    if all(k.stated.search(t) or (k.enough and k.enough.search(t)) for k in must):
         return case
     return Refusal("shape", msg.REFUSE_DEFAULT)
 
