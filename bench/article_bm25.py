@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tune
 
 from policyqa.bm25 import BM25
-from policyqa.evaluation import load_gold
 from policyqa.retrieve import Retrieval, RetrievalParams, Signals, aggregate, fuse
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
@@ -35,8 +34,7 @@ def main() -> None:
         texts.setdefault((c.doc_id, c.article), []).append(c.text)
     keys = list(texts)
     bm = BM25.build([tok.tokenize("".join(texts[k])) for k in keys])
-    sets = {n: [(g, qa.retriever.signals(g.question)) for g in load_gold(Path(f"eval/{n}.jsonl"))]
-            for n in SETS}
+    sets = tune.gold_signals(qa, SETS)
     article_score: dict[str, dict[tuple[str, int], float]] = {}
     for data in sets.values():
         for _, sig in data:
@@ -53,10 +51,9 @@ def main() -> None:
             rescored.sort(key=lambda h: -h.score)
             return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(rescored[:k]))
 
-        tune.rank = rank  # type: ignore[assignment]
         row = []
         for name, data in sets.items():
-            s = tune.score(qa, data, qa.retriever.params, qa.answerer.params)
+            s = tune.score(qa, data, qa.retriever.params, qa.answerer.params, rank)
             row.append(f"{name} r1 {s['r1']:.3f} acc {s['acc']:.3f} ref {s['refusal']:.3f} "
                        f"fr {s['frr']:.3f}")
         print(f"W={w}", " | ".join(row), flush=True)

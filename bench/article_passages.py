@@ -29,15 +29,13 @@ import numpy as np
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tune import score
+from tune import Ranker, encode_by_length, gold_signals, sweep
 
-from policyqa.evaluation import load_gold
 from policyqa.retrieve import ArticleHit, Retrieval, RetrievalParams, Signals, aggregate, fuse
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
 from policyqa.text import normalize
 
-SETS = ["questions", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"]
 CACHE = Path("/tmp/policyqa-article-vectors.npy")
 
 
@@ -56,39 +54,30 @@ def main() -> None:
         qa.index.policies[k[0]].article(k[1]).text)) > args.max_chars}
     vecs = np.load(CACHE) if CACHE.exists() else None
     if vecs is None or len(vecs) != len(keys):
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        enc = np.concatenate([qa.encoder.encode_passages([texts[i] for i in order[j:j + 16]])
-                              for j in range(0, len(order), 16)])  # small batches: bounded RAM
-        vecs = np.zeros_like(enc)
-        vecs[order] = enc
+        vecs = encode_by_length(qa, texts)
         np.save(CACHE, vecs)
-    w_now = [0.0]
+    cos_of: dict[str, dict[tuple[str, int], float]] = {}
 
-    def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
-        qv = qa.retriever.embed_query(sig.question)[2]
-        cos = dict(zip(keys, (vecs @ qv).tolist(), strict=True))
-        floor = min(cos.values())  # front matter has no passage
-        pool = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second, 20)
-        def whole(h: ArticleHit) -> float:
-            key = (h.doc_id, h.article)
-            if args.max_chars and (key in long or key not in cos):  # front matter: not embedded
-                return h.dense
-            return cos.get(key, floor)
+    def whole(h: ArticleHit, cos: dict[tuple[str, int], float], floor: float) -> float:
+        key = (h.doc_id, h.article)
+        if args.max_chars and (key in long or key not in cos):  # front matter: not embedded
+            return h.dense
+        return cos.get(key, floor)
 
-        hits = sorted((replace(h, score=h.score + w_now[0] * whole(h)) for h in pool),
-                      key=lambda h: (-h.score, h.doc_id, h.article))
-        return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(hits[:k]))
+    def ranker(w: float) -> Ranker:
+        def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
+            if sig.question not in cos_of:
+                qv = qa.retriever.embed_query(sig.question)[2]
+                cos_of[sig.question] = dict(zip(keys, (vecs @ qv).tolist(), strict=True))
+            cos = cos_of[sig.question]
+            floor = min(cos.values())  # front matter has no passage
+            pool = aggregate(fuse(sig.dense, sig.lexical, params.w_lexical), params.w_second, 20)
+            hits = sorted((replace(h, score=h.score + w * whole(h, cos, floor)) for h in pool),
+                          key=lambda h: (-h.score, h.doc_id, h.article))
+            return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(hits[:k]))
+        return rank
 
-    import tune
-    tune.rank = rank  # type: ignore[assignment]
-    data = {n: [(g, qa.retriever.signals(g.question)) for g in load_gold(Path(f"eval/{n}.jsonl"))]
-            for n in SETS}
-    print("w | " + " | ".join(f"{n} R@1 / acc" for n in SETS))
-    for w in args.w:
-        w_now[0] = w
-        row = [score(qa, d, qa.retriever.params, qa.answerer.params) for d in data.values()]
-        print(f"{w} | " + " | ".join(f"{s['r1']:.3f} / {s['acc']:.3f}" for s in row), flush=True)
-
+    sweep(qa, "w", {str(w): ranker(w) for w in args.w}, gold_signals(qa))
 
 if __name__ == "__main__":
     main()

@@ -24,15 +24,12 @@ import numpy as np
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tune import score
+from tune import Ranker, encode_by_length, gold_signals, sweep
 
-from policyqa.evaluation import load_gold
 from policyqa.ingest.chunk import Chunk
 from policyqa.retrieve import Retrieval, RetrievalParams, Signals, aggregate, fuse
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
-
-SETS = ["questions", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"]
 
 
 def contextual(qa: PolicyQA, c: Chunk, lead: int) -> str | None:
@@ -56,12 +53,9 @@ def vectors(qa: PolicyQA, texts: dict[str, str], lead: int) -> dict[str, np.ndar
         z = np.load(cache)
         if list(z["ids"]) == ids:
             return dict(zip(ids, z["vecs"], strict=True))
-    order = sorted(ids, key=lambda i: len(texts[i]))
-    enc = np.concatenate([qa.encoder.encode_passages([texts[i] for i in order[j:j + 16]])
-                          for j in range(0, len(order), 16)])
-    out = dict(zip(order, enc, strict=True))
-    np.savez(cache, ids=np.array(ids), vecs=np.stack([out[i] for i in ids]))
-    return out
+    vecs = encode_by_length(qa, [texts[i] for i in ids])
+    np.savez(cache, ids=np.array(ids), vecs=vecs)
+    return dict(zip(ids, vecs, strict=True))
 
 
 def main() -> None:
@@ -76,36 +70,26 @@ def main() -> None:
     mat = np.stack([vecs[i] for i in ids])
     print(f"{len(ids)} of {len(qa.index.chunks)} chunks get their article's first sentence",
           file=sys.stderr)
-    mix_now = ["0"]
 
-    def combine(own: float, ctx: float | None) -> float:
-        m = mix_now[0]
+    def combine(own: float, ctx: float | None, m: str) -> float:
         if ctx is None:
             return own
         if m == "max":
             return max(own, ctx)
         if m == "ctx":
             return ctx
-        w = float(m)
-        return w * ctx + (1 - w) * own
+        return float(m) * ctx + (1 - float(m)) * own
 
-    def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
-        qv = qa.retriever.embed_query(sig.question)[2]
-        ctx = dict(zip(ids, (mat @ qv).tolist(), strict=True))
-        dense = {cid: combine(s, ctx.get(cid)) for cid, s in sig.dense.items()}
-        hits = aggregate(fuse(dense, sig.lexical, params.w_lexical), params.w_second, k)
-        return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(hits))
+    def ranker(m: str) -> Ranker:
+        def rank(sig: Signals, params: RetrievalParams, k: int) -> Retrieval:
+            qv = qa.retriever.embed_query(sig.question)[2]
+            ctx = dict(zip(ids, (mat @ qv).tolist(), strict=True))
+            dense = {cid: combine(s, ctx.get(cid), m) for cid, s in sig.dense.items()}
+            hits = aggregate(fuse(dense, sig.lexical, params.w_lexical), params.w_second, k)
+            return Retrieval(sig.question, sig.normalized, sig.expanded, tuple(hits))
+        return rank
 
-    import tune
-    tune.rank = rank  # type: ignore[assignment]
-    data = {n: [(g, qa.retriever.signals(g.question)) for g in load_gold(Path(f"eval/{n}.jsonl"))]
-            for n in SETS}
-    print("mix | " + " | ".join(f"{n} R@1 / acc" for n in SETS))
-    for m in args.mix:
-        mix_now[0] = m
-        row = [score(qa, d, qa.retriever.params, qa.answerer.params) for d in data.values()]
-        print(f"{m} | " + " | ".join(f"{s['r1']:.3f} / {s['acc']:.3f}" for s in row), flush=True)
-
+    sweep(qa, "mix", {m: ranker(m) for m in args.mix}, gold_signals(qa))
 
 if __name__ == "__main__":
     main()

@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tune
 
 import policyqa.gate as gate
-from policyqa.evaluation import load_gold
 from policyqa.gate import rules
 from policyqa.gate.model import Case, Context, Refusal
 from policyqa.lexicon import FigureKind
@@ -56,8 +55,7 @@ def with_subject(n: int) -> Callable[[Case, Context], Case | Refusal]:
 
 def main() -> None:
     qa = PolicyQA.open(Settings().resolved())
-    sets = {n: [(g, qa.retriever.signals(g.question)) for g in load_gold(Path(f"eval/{n}.jsonl"))]
-            for n in SETS}
+    sets = tune.gold_signals(qa, SETS)
     base = gate.CHECKS
     for n in (0, 1, 2, 3):  # 0: the rule as served
         gate.CHECKS = base if n == 0 else tuple(  # type: ignore[misc]

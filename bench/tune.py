@@ -14,20 +14,54 @@ import argparse
 import itertools
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from policyqa.answer import GateParams
 from policyqa.evaluation import GoldQuestion, doc_aliases, expected_ids, load_gold
-from policyqa.retrieve import RetrievalParams, Signals, rank
+from policyqa.retrieve import Retrieval, RetrievalParams, Signals, rank
 from policyqa.service import PolicyQA
 from policyqa.settings import Settings
 
+Ranker = Callable[[Signals, RetrievalParams, int], Retrieval]
+Data = list[tuple[GoldQuestion, Signals]]
+# The gold sets the experiments in bench/ were measured on (holdout6 came after them).
+OLDER_SETS = ("questions", "holdout", "holdout2", "holdout3", "holdout4", "holdout5")
 
-def score(qa: PolicyQA, data: list[tuple[GoldQuestion, Signals]], rp: RetrievalParams,
-          gp: GateParams) -> dict[str, float]:
+
+def gold_signals(qa: PolicyQA, names: Sequence[str] = OLDER_SETS) -> dict[str, Data]:
+    """Each gold set's questions with their signals, measured once for many replays."""
+    return {n: [(g, qa.retriever.signals(g.question)) for g in load_gold(Path(f"eval/{n}.jsonl"))]
+            for n in names}
+
+
+def encode_by_length(qa: PolicyQA, texts: list[str], batch: int = 16) -> np.ndarray:
+    """Passage vectors in the texts' order, encoded shortest first in small batches (less
+    padding, bounded memory)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    enc = np.concatenate([qa.encoder.encode_passages([texts[i] for i in order[j:j + batch]])
+                          for j in range(0, len(order), batch)])
+    out = np.zeros_like(enc)
+    out[order] = enc
+    return out
+
+
+def sweep(qa: PolicyQA, label: str, rankers: dict[str, Ranker], sets: dict[str, Data]) -> None:
+    """One row per ranker: Recall@1 and answer accuracy on each set, through the service's
+    own gate."""
+    print(f"{label} | " + " | ".join(f"{n} R@1 / acc" for n in sets))
+    for name, ranker in rankers.items():
+        row = [score(qa, d, qa.retriever.params, qa.answerer.params, ranker) for d in sets.values()]
+        print(f"{name} | " + " | ".join(f"{s['r1']:.3f} / {s['acc']:.3f}" for s in row), flush=True)
+
+
+def score(qa: PolicyQA, data: Data, rp: RetrievalParams, gp: GateParams,
+          ranker: Ranker = rank) -> dict[str, float]:
     aliases = doc_aliases(qa.index.policies)
     qa.answerer.params = gp
     r1 = acc = fr = rr = 0
@@ -35,7 +69,7 @@ def score(qa: PolicyQA, data: list[tuple[GoldQuestion, Signals]], rp: RetrievalP
     n_u = len(data) - n_a
     for g, sig in data:
         expected = expected_ids(g, aliases)
-        r = rank(sig, rp, 5)
+        r = ranker(sig, rp, 5)
         ans = qa.answerer.answer(r)
         top = (r.articles[0].doc_id, r.articles[0].article) if r.articles else None
         if g.answerable:
