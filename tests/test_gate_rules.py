@@ -191,7 +191,8 @@ def _ctx(**params: float) -> gate.Context:
         jurisdiction={"law": set(), "city": LEX.jurisdictions(normalize("重庆")), "old": set()},
         superseded=frozenset({"old"}), titles=(normalize("中华人民共和国某某测试法"),),
         names=NAMES, text={k: normalize(v) for k, v in TEXTS.items()},
-        evidence=lambda h: normalize(TEXTS[(h.doc_id, h.article)]))
+        evidence=lambda h: normalize(TEXTS[(h.doc_id, h.article)]),
+        quantities={k: LEX.quantities(normalize(v)) for k, v in TEXTS.items()})
     return gate.Context(clauses, LEX, gate.GateParams(**params), lambda q: [q])  # type: ignore[arg-type]
 
 

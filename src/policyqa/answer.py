@@ -213,17 +213,19 @@ def _clauses(index: PolicyIndex, lexicon: Lexicon) -> gate.Clauses:
     def figure_evidence(hit: ArticleHit) -> str:  # where a figure asked may be stated
         return said(hit, FIGURE_SENTENCES)
 
+    text = {k: normalize(policies[k[0]].title + "".join(v)) for k, v in parts.items()}
     return gate.Clauses(
         jurisdiction={p.doc_id: lexicon.jurisdictions(normalize(
             p.jurisdiction or p.title + p.doc_no + "".join(p.issuers))) for p in policies.values()},
         superseded=frozenset(d for d, p in policies.items() if p.status == "superseded"),
         titles=tuple(normalize(p.title) for p in policies.values()),
         names=DocumentNames(policies.values()),
-        text={k: normalize(policies[k[0]].title + "".join(v)) for k, v in parts.items()},
+        text=text,
         evidence=evidence,
         predecessors={d: tuple(o for o, p in policies.items() if p.superseded_by == d)
                       for d in policies},
         years={d: p.date[:4] for d, p in policies.items()},
         sentences=lambda doc, art: [normalize(s.text)
                                     for s in policies[doc].article(art).sentences],
-        figure_evidence=figure_evidence)
+        figure_evidence=figure_evidence,
+        quantities={k: q for k, t in text.items() if (q := lexicon.quantities(t))})

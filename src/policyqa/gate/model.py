@@ -50,6 +50,9 @@ class Clauses:
     # evidence (…竞业限制期限，不得超过二年 is the third best for 竞业限制最长几年);
     # None: the evidence
     figure_evidence: Callable[[ArticleHit], str] | None = None
+    # (doc id, article) -> the quantities its text names (三年 / 3年: (3, "年")), read once
+    quantities: Mapping[tuple[str, int], frozenset[tuple[int, str]]] = field(
+        default_factory=dict)
 
     def stating(self, hit: ArticleHit) -> str:
         return (self.figure_evidence or self.evidence)(hit)

@@ -147,9 +147,9 @@ def given_first(case: Case, ctx: Context) -> Case:
     given = ctx.lexicon.quantities(case.q)
     if not given or not case.hits:
         return case
-    top, text = case.hits[0].score - ctx.params.given_margin, ctx.clauses.text
+    top, named = case.hits[0].score - ctx.params.given_margin, ctx.clauses.quantities
     return _first(case, lambda h: h.score >= top and bool(
-        given & ctx.lexicon.quantities(text.get((h.doc_id, h.article), ""))))
+        given & named.get((h.doc_id, h.article), frozenset())))
 
 
 def figure_first(case: Case, ctx: Context) -> Case:
