@@ -157,6 +157,20 @@ def test_an_item_is_quoted_after_its_lead_in() -> None:
     assert _items_of(art, 1) == [2, 3] and _items_of(art, 2) == []  # and a lead-in its items
 
 
+def test_the_gate_reads_an_item_with_its_lead_in() -> None:
+    """The figure of an item (…处…罚款：（一）…) is in its lead-in; a lead-in is read with its
+    items; a sentence of no list is read alone."""
+    from conftest import INVENTED_DIR
+    from policyqa.answer import _in_context
+    from policyqa.ingest.corpus import SourceFile, load_policy
+
+    law = load_policy(SourceFile("law", INVENTED_DIR / "law.md", ""))
+    assert _in_context(law.article(3), [3]) == [3, 1]
+    assert _in_context(law.article(3), [2, 3]) == [2, 3, 1]
+    assert _in_context(law.article(3), [1]) == [1, 2, 3]
+    assert _in_context(law.article(4), [1]) == [1]
+
+
 @pytest.mark.parametrize(("sentence", "catch_all"), [
     ("（七）法律、行政法规规定应当认定为工伤的其他情形。", True),
     ("（十一）法律、行政法规规定的其他情形。", True),

@@ -192,6 +192,14 @@ def _items_of(art: Article, index: int) -> list[int]:
             if x.paragraph == s.paragraph and x.item and x.index > index]
 
 
+def _in_context(art: Article, best: list[int]) -> list[int]:
+    """Sentences as the gate reads them: a lead-in with its items, and an item with its
+    lead-in (…逾期不改正的，处5万元以上10万元以下的罚款：（一）… — the figure asked of an
+    item is in the sentence that introduces it)."""
+    out = [*best, *(i for b in best for i in _items_of(art, b) if i not in best)]
+    return out + [x for x in dict.fromkeys(_lead_in(art, b) for b in best) if x and x not in out]
+
+
 def _clauses(index: PolicyIndex, lexicon: Lexicon) -> gate.Clauses:
     """What the gate reads of an index, once: each document's jurisdiction (its own field,
     else what its title, 文号 and issuers name; national: none), the superseded ones, and
@@ -201,11 +209,10 @@ def _clauses(index: PolicyIndex, lexicon: Lexicon) -> gate.Clauses:
     for c in index.chunks:
         parts.setdefault((c.doc_id, c.article), []).append(c.text)
 
-    def said(hit: ArticleHit, n: int) -> str:  # its n best sentences (a lead-in: with items)
+    def said(hit: ArticleHit, n: int) -> str:  # its n best sentences, read in context
         art = policies[hit.doc_id].article(hit.article)
         best = [s.sentence for s in hit.sentences[:n]]
-        said = [*best, *(i for b in best for i in _items_of(art, b) if i not in best)]
-        return normalize("".join(art.sentence(i).text for i in said))
+        return normalize("".join(art.sentence(i).text for i in _in_context(art, best)))
 
     def evidence(hit: ArticleHit) -> str:  # what the clause says in answer: its 2 best
         return said(hit, 2)
