@@ -192,7 +192,8 @@ TEXTS = {("law", 1): "职工因工伤停工的，应当支付二倍的工资。"
          ("city", 1): "某市职工因工伤停工的，支付一个月工资。", ("old", 1): "旧的测试规定。",
          ("law", 3): "有下列情形之一的，用人单位应当支付测试补偿：（一）停工的；（二）停产的。",
          ("law", 4): "依照本法第三条规定支付测试补偿的，按月计算。",
-         ("law", 5): "符合测试条件的职工，可以申领测试津贴。"}
+         ("law", 5): "符合测试条件的职工，可以申领测试津贴。",
+         ("law", 6): "办理测试登记，可以通过政府网站、自助终端等渠道办理。"}
 
 
 def _hit(doc: str, art: int, score: float, dense: float = 0.9) -> ArticleHit:
@@ -333,6 +334,19 @@ def test_rule_states_shape() -> None:
     assert isinstance(out, gate.Refusal) and out.reason == "shape"
     assert isinstance(gate.states_shape(_case("测试补助怎么申请", _hit("law", 2, .9)), ctx),
                       gate.Case)  # not asking for cases: not this rule's to judge
+
+
+def test_a_channel_or_contact_asked_must_be_named_by_the_clause() -> None:
+    """哪个App / 网上怎么提交 / 电话是多少: a clause naming no channel (按照国家规定给予测试
+    补助) does not answer; one naming 政府网站 does. A question that only mentions an address
+    (搬了办公地址，要多少天内报告) asks for none."""
+    ctx = _ctx()
+    for q in ("测试补助在哪个App上申请", "测试补助能在网上提交吗", "测试补助窗口的电话是多少"):
+        out = gate.states_shape(_case(q, _hit("law", 2, .9)), ctx)
+        assert isinstance(out, gate.Refusal) and out.reason == "shape", q
+    assert isinstance(gate.states_shape(_case("测试登记能在网上办理吗", _hit("law", 6, .9)), ctx),
+                      gate.Case)
+    assert not LEX.shapes_asked(normalize("公司搬了办公地址，要在多少天内报告"))
 
 
 @pytest.mark.parametrize(("question", "evidence", "listed"), [
