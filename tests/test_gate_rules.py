@@ -434,6 +434,18 @@ def test_topics_are_read_from_the_sentences_that_ask() -> None:
     assert {t.name for t in story.topics} >= {"工伤", "双倍工资"}
 
 
+@pytest.mark.parametrize(("question", "named"), [
+    ("还没退休人就走了，个人账户的钱能继承吗", False),  # the story: he had not retired
+    ("我不是被公司辞退的，能领失业金吗", False),
+    ("退休以后个人账户的钱怎么领", True),
+    ("有没有退休的年龄规定", True),  # 有没有 asks
+    ("是不是退休了就不用交了", True),
+])
+def test_a_negated_topic_is_not_asked(question: str, named: bool) -> None:
+    asked = {t.name for t in _case(question).topics}
+    assert (("退休" in asked) or ("辞退" in asked)) is named, asked
+
+
 def test_the_loop_names_the_rule_that_refused() -> None:
     out = gate.run(_case("北京工伤停工", _hit("city", 1, .9, dense=.95)), _ctx(), gate.RULES)
     assert isinstance(out, gate.Refusal) and (out.reason, out.rule) == ("place", "in_jurisdiction")

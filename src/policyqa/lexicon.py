@@ -15,6 +15,9 @@ from policyqa.text import cn_to_int, normalize
 
 BROADEST = "figure"  # the kind of figures.txt that any other kind asked replaces
 _SENTENCE_END = re.compile(r"[。；;！？!?\n]")
+# A negation just before a form (还没退休 / 不是被公司辞退的 / 也没交社保) tells the story, it
+# does not name what is asked; 有没有 / 是不是 ask, and plain 不 is too common to read.
+_NEGATED = re.compile(r"(?:(?<!有)没有?|(?<!是)不是|未|并非)[^，,。；;！？!?、\s]{0,3}$")
 
 
 def resource_lines(name: str) -> list[str]:
@@ -129,8 +132,12 @@ class Lexicon:
         return any(self.deferred.search(s) and (about is None or about.search(s))
                    for s in _SENTENCE_END.split(norm_text))
 
-    def topics_in(self, norm_text: str) -> list[Topic]:
-        return [t for t in self.topics if any(f in norm_text for f in t.forms)]
+    def topics_in(self, norm_text: str, *, asserted: bool = False) -> list[Topic]:
+        """The topics named; ``asserted``: only where some form is named without a negation
+        just before it (还没退休 names no 退休 asked)."""
+        if not asserted:
+            return [t for t in self.topics if any(f in norm_text for f in t.forms)]
+        return [t for t in self.topics if any(_asserted(norm_text, f) for f in t.forms)]
 
     @staticmethod
     def covers(topic: Topic, norm_text: str) -> bool:
@@ -152,6 +159,15 @@ class Lexicon:
 
     def jurisdictions(self, norm_text: str) -> set[str]:
         return {j for _, j in self.places_in(norm_text)}
+
+
+def _asserted(text: str, form: str) -> bool:
+    start = text.find(form)
+    while start >= 0:
+        if not _NEGATED.search(text[max(0, start - 6):start]):
+            return True
+        start = text.find(form, start + 1)
+    return False
 
 
 _LATIN = re.compile(r"[a-z]")

@@ -93,7 +93,7 @@ class Case:
         in …他也没签合同。他能自己去申请工伤认定吗？ the topic is 工伤 alone. Topics come from the
         whole question when the asking sentences name none (…。这合法吗？)."""
         asks = asking_sentences(q)
-        topics = lexicon.topics_in(asks) or lexicon.topics_in(q)
+        topics = lexicon.topics_in(asks, asserted=True) or lexicon.topics_in(q, asserted=True)
         return cls(q, expanded, tuple(hits), tuple(topics),
                    tuple(lexicon.figures_asked(asks)), tuple(lexicon.shapes_asked(asks)),
                    tuple(lexicon.places_in(q)))
