@@ -36,6 +36,9 @@ def _kinds(q: str) -> set[str]:
     ("不建名册会被罚多少", {"amount"}),
     ("测试卡丢了补办要不要钱", {"fee"}),
     ("申请测试要交测试费吗", {"fee"}),
+    ("过几个月要休测试假，公司说要扣掉，合理吗", set()),  # 过几个月 tells when
+    ("前几年多领了测试金，要退吗", set()),
+    ("测试假能休几个月", {"span_months"}),
 ])
 def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     assert _kinds(question) >= kinds and (kinds or not _kinds(question))
