@@ -364,7 +364,7 @@ def test_named_items_must_be_listed(question: str, evidence: str, listed: bool) 
 
 
 def test_cue_lines_of_the_shapes_resource_are_not_shapes() -> None:
-    """Invented lines: the cues (items, old_version) have rules of their own and do not
+    """Invented lines: the cues (items, old_version, move) have rules of their own and do not
     reorder candidates as a shape does; a clause side of "-" matches nothing; `| order`
     and `| or REGEX` say how strictly the answering clause must state a shape."""
     lex = Lexicon(shapes=load_figures([
@@ -447,6 +447,17 @@ def test_topics_are_read_from_the_sentences_that_ask() -> None:
 def test_a_negated_topic_is_not_asked(question: str, named: bool) -> None:
     asked = {t.name for t in _case(question).topics}
     assert (("退休" in asked) or ("辞退" in asked)) is named, asked
+
+
+def test_a_move_from_the_documents_place_is_asked_of_that_place() -> None:
+    """某市 (重庆) regulation: a question about moving from 重庆 to 成都 is its to answer;
+    one comparing 重庆 with 成都, or about 成都 alone, is not."""
+    ctx, city = _ctx(), _hit("city", 1, .9, dense=.95)
+    assert isinstance(gate.in_jurisdiction(_case("在重庆工伤停工，搬去成都以后怎么办", city), ctx),
+                      gate.Case)
+    for q in ("重庆和成都的工伤停工待遇哪边高", "成都工伤停工怎么办"):
+        out = gate.in_jurisdiction(_case(q, city), ctx)
+        assert isinstance(out, gate.Refusal) and out.reason == "place", q
 
 
 def test_the_loop_names_the_rule_that_refused() -> None:

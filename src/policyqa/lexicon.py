@@ -66,7 +66,7 @@ class Topic:
     forms: tuple[str, ...]
 
 
-_CUES = ("items", "old_version")  # lines of shapes.txt with rules of their own
+_CUES = ("items", "old_version", "move")  # lines of shapes.txt with rules of their own
 
 
 class Lexicon:
@@ -81,6 +81,7 @@ class Lexicon:
         cues = {k.name: k for k in shape_kinds if k.name in _CUES}
         self.items = cues.get("items")  # 具体包括哪些 / 哪四个: the clause spells them out
         self.old_version = cues.get("old_version")  # 旧法 / 修订前
+        self.move = cues.get("move")  # 转到 / 搬过去: a move between places
         self.shapes = [k for k in shape_kinds if k.asked and k.name not in _CUES]
         self.figures = [k for k in kinds if k.asked]
         special = {k.name: k.stated for k in kinds if not k.asked}  # deferred, …_about, open

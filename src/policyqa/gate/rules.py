@@ -55,8 +55,14 @@ def names_topics(case: Case, ctx: Context) -> Case | Refusal:
 
 
 def in_jurisdiction(case: Case, ctx: Context) -> Case | Refusal:
-    place = foreign_place(case.places, ctx.clauses.jurisdiction.get(case.hit.doc_id, set()))
-    if not place:
+    """A place named outside the document's jurisdiction refuses, unless the question asks
+    of a move from or to the document's own place (在重庆领失业金…打算搬去成都)."""
+    home = ctx.clauses.jurisdiction.get(case.hit.doc_id, set())
+    place = foreign_place(case.places, home)
+    move = ctx.lexicon.move
+    if not place or (any(j in home for _, j in case.places)
+                     and move is not None and move.asked is not None
+                     and bool(move.asked.search(case.q))):
         return case
     have = "、".join(sorted(ctx.clauses.jurisdiction[case.hit.doc_id])) or "已收录地区"
     return Refusal("place", msg.REFUSE_PLACE.format(have=have, place=place))
