@@ -211,6 +211,22 @@ def test_a_question_about_the_old_version_shows_it_after_the_current_one(qa: Pol
     assert all(c.doc_id != old[0].doc_id for c in plain.citations)
 
 
+def test_a_question_about_the_old_version_alone_is_answered_from_it_first(qa: PolicyQA) -> None:
+    """1996年版的…里怎么规定: the superseded version's clause leads, marked as no longer in
+    force; the clause in force follows under its own line."""
+    old = [p for p in qa.index.policies.values() if p.superseded_by in qa.index.policies]
+    if not old:
+        pytest.skip("needs a superseded document and the one replacing it")
+    law = qa.index.policies[old[0].superseded_by]
+    year, name = old[0].date[:4], law.short_title or law.title
+    ans = qa.ask(f"{year}年版的{name}里是怎么规定的？")
+    assert ans.status == "answered" and ans.citations[0].doc_id == old[0].doc_id
+    assert ans.text.startswith(msg.LEAD_OLD.format(year=year, citation=ans.citations[0].text))
+    now = next(c for c in ans.citations if c.doc_id == law.doc_id)
+    assert msg.NOW_IN_FORCE.format(citation=now.text) in ans.text
+    assert all(c.quote in corpus_text(c.doc_id) for c in ans.citations)
+
+
 @pytest.mark.parametrize(("doc_id", "question", "article"), [
     ("labor-contract-law-2012", "劳动合同法第四十七条怎么规定的", 47),  # 第八十七条 cites it
     ("work-injury-reg-2010", "工伤保险条例第17条说了什么", 17),

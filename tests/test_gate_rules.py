@@ -482,6 +482,13 @@ def test_rule_old_version_too() -> None:
     assert gate.old_version_too(_case("旧法对工伤停工怎么规定", _hit("law", 1, .9)), ctx).old
     assert gate.old_version_too(_case("工伤停工怎么规定", _hit("law", 1, .9)), ctx).old is None
     assert gate.old_version_too(_case("旧的怎么规定", _hit("city", 1, .9)), ctx).old is None
+    # asked of the old one alone, its own retrieved clause leads; with the one in force, not
+    alone = gate.old_version_too(_case("1996年的测试法里其他怎么规定", _hit("law", 1, .9),
+                                       _hit("old", 2, .8)), ctx)
+    assert alone.old_first and alone.old and (alone.old.doc_id, alone.old.article) == ("old", 2)
+    both = gate.old_version_too(_case("1996年的测试法怎么规定，现在还是这样吗",
+                                      _hit("law", 1, .9), _hit("old", 2, .8)), ctx)
+    assert both.old and not both.old_first and both.old.article == 1
 
 
 def test_rule_named_article_first() -> None:

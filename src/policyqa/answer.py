@@ -152,7 +152,14 @@ class Answerer:
                           national.sentences[0].sentence)
             cites += (extra,)
             lines += [msg.ALSO_NATIONAL.format(citation=extra.text), f"“{extra.quote}”"]
-        if case.old:
+        if case.old and case.old_first:  # asked of the old version alone: it leads
+            olds = self._old_cites(case.old)
+            cites = olds + cites
+            year = self.index.policies[case.old.doc_id].date[:4]
+            lines = [msg.LEAD_OLD.format(year=year, citation=olds[-1].text),
+                     *(f"“{c.quote}”" for c in olds),
+                     msg.NOW_IN_FORCE.format(citation=answering.text), *lines[1:]]
+        elif case.old:
             old = self.index.policies[case.old.doc_id]
             extra = _cite(old, case.old.article, case.old.sentences[0].sentence)
             cites += (extra,)
@@ -161,6 +168,13 @@ class Answerer:
         lines += [*notes, msg.CLOSING]
         return Answer(r.question, "answered", "\n".join(lines), cites, ranked, "",
                       tuple(notes), case.feats)
+
+
+    def _old_cites(self, hit: ArticleHit) -> tuple[Citation, ...]:
+        """The earlier version's best sentence, after its lead-in when it is an item."""
+        policy = self.index.policies[hit.doc_id]
+        art, i = policy.article(hit.article), hit.sentences[0].sentence
+        return tuple(_cite(policy, hit.article, x) for x in (_lead_in(art, i), i) if x)
 
 
 def _cite(policy: Policy, article: int, index: int) -> Citation:

@@ -66,7 +66,8 @@ class Topic:
     forms: tuple[str, ...]
 
 
-_CUES = ("items", "old_version", "move")  # lines of shapes.txt with rules of their own
+# lines of shapes.txt with rules of their own
+_CUES = ("items", "old_version", "current_version", "move")
 
 
 class Lexicon:
@@ -81,6 +82,7 @@ class Lexicon:
         cues = {k.name: k for k in shape_kinds if k.name in _CUES}
         self.items = cues.get("items")  # 具体包括哪些 / 哪四个: the clause spells them out
         self.old_version = cues.get("old_version")  # 旧法 / 修订前
+        self.current_version = cues.get("current_version")  # 现在还是这样吗 / 新法
         self.move = cues.get("move")  # 转到 / 搬过去: a move between places
         self.shapes = [k for k in shape_kinds if k.asked and k.name not in _CUES]
         self.figures = [k for k in kinds if k.asked]

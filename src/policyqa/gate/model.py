@@ -80,6 +80,8 @@ class Case:
     figure: str = "none"  # none / stated / deferred
     national: ArticleHit | None = None  # a national clause quoted as well
     old: ArticleHit | None = None  # the superseded version's clause, shown for comparison
+    old_first: bool = False  # only the earlier version is asked of: its clause leads
+    retrieved: tuple[ArticleHit, ...] = ()  # every candidate as retrieved, before any rule
     feats: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -94,9 +96,10 @@ class Case:
         whole question when the asking sentences name none (…。这合法吗？)."""
         asks = asking_sentences(q)
         topics = lexicon.topics_in(asks, asserted=True) or lexicon.topics_in(q, asserted=True)
-        return cls(q, expanded, tuple(hits), tuple(topics),
+        hits = tuple(hits)
+        return cls(q, expanded, hits, tuple(topics),
                    tuple(lexicon.figures_asked(asks)), tuple(lexicon.shapes_asked(asks)),
-                   tuple(lexicon.places_in(q)))
+                   tuple(lexicon.places_in(q)), retrieved=hits)
 
 
 @dataclass(frozen=True)

@@ -204,13 +204,20 @@ def old_version_too(case: Case, ctx: Context) -> Case:
     """A question about an earlier version (1996年的职业教育法… / 旧法…现在还是这样吗) is
     answered from the one in force; the superseded document's closest clause is shown too.
     Closest: most character pairs shared with the question and the answering clause (an
-    amended law keeps most of its wording); its sentence closest to the question is quoted."""
+    amended law keeps most of its wording); its sentence closest to the question is quoted.
+    Asked of the old version alone (1996年版的…里…要不要给报酬？), its best-retrieved clause
+    leads the answer instead, the one in force after it."""
     old_docs, old = ctx.clauses.predecessors.get(case.hit.doc_id, ()), ctx.lexicon.old_version
     years = {y for y in _YEAR.findall(case.q)}
     asked = [d for d in old_docs if ctx.clauses.years.get(d) in years] or (
         list(old_docs) if old and old.asked and old.asked.search(case.q) else [])
     if not asked:
         return case
+    now = ctx.lexicon.current_version
+    alone = not (now and now.asked and now.asked.search(case.q))  # asked of the old one alone
+    own = next((h for h in case.retrieved if h.doc_id in asked), None) if alone else None
+    if own:  # its own best-retrieved clause leads, the one in force after it
+        return replace(case, old=own, old_first=True)
     text, q = ctx.clauses.text, set(cjk_bigrams(case.q))
     want = q | set(cjk_bigrams(text.get((case.hit.doc_id, case.hit.article), "")))
     best = max(((len(want & set(cjk_bigrams(t))), key) for key, t in text.items()
@@ -220,7 +227,7 @@ def old_version_too(case: Case, ctx: Context) -> Case:
     doc, art = best[1]
     sents = ctx.clauses.sentences(doc, art)
     i = max(range(len(sents)), key=lambda j: len(q & set(cjk_bigrams(sents[j]))), default=0)
-    return replace(case, old=ArticleHit(doc, art, 0.0, (SentenceHit(
+    return replace(case, old_first=alone, old=ArticleHit(doc, art, 0.0, (SentenceHit(
         f"{doc}/a{art}/s{i + 1}", doc, art, i + 1, 0.0, 0.0, 0.0),)))
 
 
