@@ -39,6 +39,8 @@ def _kinds(q: str) -> set[str]:
     ("过几个月要休测试假，公司说要扣掉，合理吗", set()),  # 过几个月 tells when
     ("前几年多领了测试金，要退吗", set()),
     ("测试假能休几个月", {"span_months"}),
+    ("能有多长的测试期", {"span"}),
+    ("要交的话交多少", {"amount"}),
 ])
 def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     assert _kinds(question) >= kinds and (kinds or not _kinds(question))
