@@ -198,7 +198,8 @@ TEXTS = {("law", 1): "职工因工伤停工的，应当支付二倍的工资。"
          ("law", 3): "有下列情形之一的，用人单位应当支付测试补偿：（一）停工的；（二）停产的。",
          ("law", 4): "依照本法第三条规定支付测试补偿的，按月计算。",
          ("law", 5): "符合测试条件的职工，可以申领测试津贴。",
-         ("law", 6): "办理测试登记，可以通过政府网站、自助终端等渠道办理。"}
+         ("law", 6): "办理测试登记，可以通过政府网站、自助终端等渠道办理。",
+         ("law", 7): "未办理测试登记的，由测试部门责令改正，处一万元罚款。"}
 
 
 def _hit(doc: str, art: int, score: float, dense: float = 0.9) -> ArticleHit:
@@ -352,6 +353,16 @@ def test_a_channel_or_contact_asked_must_be_named_by_the_clause() -> None:
     assert isinstance(gate.states_shape(_case("测试登记能在网上办理吗", _hit("law", 6, .9)), ctx),
                       gate.Case)
     assert not LEX.shapes_asked(normalize("公司搬了办公地址，要在多少天内报告"))
+
+
+def test_a_penalty_asked_must_be_stated_and_comes_first() -> None:
+    """怎么处罚: of close candidates the clause imposing one (责令改正，处…罚款) comes first,
+    and one that only says how to register does not answer."""
+    ctx = _ctx()
+    close = _case("不办测试登记怎么处罚", _hit("law", 6, .95), _hit("law", 7, .93))
+    assert [h.article for h in gate.shape_first(close, ctx).hits] == [7, 6]  # type: ignore[union-attr]
+    out = gate.states_shape(_case("不办测试登记怎么处罚", _hit("law", 6, .9)), ctx)
+    assert isinstance(out, gate.Refusal) and out.reason == "shape"
 
 
 @pytest.mark.parametrize(("question", "evidence", "listed"), [
