@@ -41,6 +41,9 @@ def _kinds(q: str) -> set[str]:
     ("测试假能休几个月", {"span_months"}),
     ("能有多长的测试期", {"span"}),
     ("要交的话交多少", {"amount"}),
+    ("What percentage of wages does the employee pay", {"ratio"}),
+    ("Can it use income from school-enterprise cooperation", set()),  # not a ratio
+    ("Whenever I work overtime, must I be paid", set()),
 ])
 def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     assert _kinds(question) >= kinds and (kinds or not _kinds(question))
