@@ -128,6 +128,10 @@ NAMES = DocumentNames([
     ("某某测试法实施条例第六条怎么说", {"reg"}),  # the longer title wins
     ("工伤条例里认定时限", {"ins", "city"}),  # a shortening keeps the first words and kind
     ("9条措施什么时候施行", {"notice"}),
+    ("某某测试法说三个月，某某测试法实施条例呢", {"law", "reg"}),  # two titles, two documents
+    ("某的工伤测试保险条例怎么说", {"city"}),  # the place said before the name
+    ("某工伤测试保险条例怎么说", {"city"}),
+    ("国务院工伤测试保险条例怎么说", {"ins"}),
     ("公司不给加班费", set()),
     ("测试法", set()),  # too short to be a shortening, and no title is that
 ])

@@ -51,14 +51,31 @@ class DocumentNames:
                     self._by_kind.setdefault(kind, []).append((d, t, pairs))
 
     def named_in(self, norm_question: str) -> set[str]:
-        """Doc ids the question names: by a whole title (the longest wins: 劳动合同法实施条例
-        over 劳动合同法), else by a shortening of one."""
+        """Doc ids the question names: by whole titles (社会保险法…重庆市失业保险条例 names
+        two; a title inside a longer one named at the same place does not count: 劳动合同法
+        in 劳动合同法实施条例), else by a shortening of one."""
         q = norm_question
-        exact = {d: max(len(n) for n in names if n in q)
-                 for d, names in self._titles.items() if any(n in q for n in names)}
-        if exact:
-            best = max(exact.values())
-            return {d for d, n in exact.items() if n == best}
+        spans = [(i, i + len(n), d) for d, names in self._titles.items() for n in names
+                 for i in _occurrences(q, n)]
+        if spans:
+            return {self._qualified(q, s, e, d) for s, e, d in spans
+                    if not any(s2 <= s and e <= e2 and e2 - s2 > e - s
+                               for s2, e2, _ in spans)}
+        return self._shortened(q)
+
+    def _qualified(self, q: str, start: int, end: int, doc: str) -> str:
+        """重庆的失业保险条例 / 重庆失业保险条例 name 重庆市失业保险条例, not the national
+        失业保险条例: a held title that is the named one with a place before it (重庆市…),
+        that place said just before the name, is the document meant."""
+        name = q[start:end]
+        for d, titles in self._titles.items():
+            for t in titles:
+                place = t[:-len(name)].rstrip("市省") if t.endswith(name) else ""
+                if d != doc and place and place in q[max(0, start - len(place) - 2):start]:
+                    return d
+        return doc
+
+    def _shortened(self, q: str) -> set[str]:
         found: set[str] = set()
         for kind, titles in self._by_kind.items():
             end = q.find(kind)
@@ -71,3 +88,11 @@ class DocumentNames:
                         found.add(d)
                 end = q.find(kind, end + 1)
         return found
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    out, i = [], text.find(part)
+    while i >= 0:
+        out.append(i)
+        i = text.find(part, i + 1)
+    return out
