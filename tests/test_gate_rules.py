@@ -41,6 +41,7 @@ def _kinds(q: str) -> set[str]:
     ("测试假能休几个月", {"span_months"}),
     ("能有多长的测试期", {"span"}),
     ("要交的话交多少", {"amount"}),
+    ("测试机构多久要公布一次测试情况", {"span_often"}),  # how often, not how long
     ("What percentage of wages does the employee pay", {"ratio"}),
     ("Can it use income from school-enterprise cooperation", set()),  # not a ratio
     ("Whenever I work overtime, must I be paid", set()),
@@ -76,6 +77,9 @@ def test_any_kind_replaces_the_broadest() -> None:
     ("amount", "支付一个月工资的经济补偿", True),
     ("amount", "劳动者在解除前12个月的平均工资低于当地最低工资标准的", False),  # a period
     ("age", "年满十六周岁", True),
+    ("span_often", "每年至少向社会公布一次测试基金收支情况", True),
+    ("span_often", "测试费用拨付周期不得超过1个月", True),
+    ("span_often", "测试机构应当向社会公布测试基金收支情况", False),
     ("amount", "测试违约金的数额不得超过用人单位提供的培训费用", True),  # a cap on the sum
     ("amount", "测试限制期限，不得超过二年", False),  # a cap on a period
     ("figure", "建设10个测试园区", True),
