@@ -339,6 +339,16 @@ def test_a_clause_listing_the_cases_answers_a_question_asking_for_them() -> None
     assert [h.article for h in gate.shape_first(far, ctx).hits] == [4, 3]  # type: ignore[union-attr]
 
 
+def test_whether_a_case_counts_prefers_the_clause_listing_what_counts() -> None:
+    """我这种情况能算测试补偿吗: of close candidates the clause listing the cases that count
+    comes first; the answering clause need not list any (an order shape)."""
+    ctx = _ctx()
+    close = (_hit("law", 4, .95), _hit("law", 3, .93))
+    q = "被派去外地受伤，我这种情况能算测试补偿吗"
+    assert [h.article for h in gate.shape_first(_case(q, *close), ctx).hits] == [3, 4]  # type: ignore[union-attr]
+    assert isinstance(gate.states_shape(_case(q, _hit("law", 2, .9)), ctx), gate.Case)
+
+
 def test_rule_states_shape() -> None:
     """什么条件 / 什么情况下: a clause listing the cases, or one speaking of the conditions,
     answers; one that only says what is paid, and nothing of when, is refused."""
