@@ -45,6 +45,9 @@ def _kinds(q: str) -> set[str]:
     ("What percentage of wages does the employee pay", {"ratio"}),
     ("Can it use income from school-enterprise cooperation", set()),  # not a ratio
     ("Whenever I work overtime, must I be paid", set()),
+    ("When hiring, should employers consider minorities", set()),  # when, not asking when
+    ("Can my employer keep my ID card when I join", set()),
+    ("When does the probation period end", {"date"}),
 ])
 def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     assert _kinds(question) >= kinds and (kinds or not _kinds(question))
@@ -392,6 +395,9 @@ def test_a_penalty_asked_must_be_stated_and_comes_first() -> None:
     ("测试补贴是哪三个档次", "分为甲档、乙档、丙档", True),
     ("测试补贴是哪四个档次", "分为甲档、乙档、丙档", False),
     ("测试补贴怎么领", "按规定给予测试补贴。", True),  # no items asked
+    ("测试工和测试费分别指什么", "本条例所称测试工，是指提供劳动的人员。", True),  # defined
+    ("测试人员具体包括哪些人", "测试人员是指难以就业的人员。测试人员的具体范围，由省人民政府规定。",
+     False),  # a definition leaving the scope to others names no one
 ])
 def test_named_items_must_be_listed(question: str, evidence: str, listed: bool) -> None:
     assert gate.lists_what_is_asked(normalize(question), evidence, LEX.items) is listed
