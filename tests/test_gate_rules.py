@@ -48,6 +48,8 @@ def _kinds(q: str) -> set[str]:
     ("When hiring, should employers consider minorities", set()),  # when, not asking when
     ("Can my employer keep my ID card when I join", set()),
     ("When does the probation period end", {"date"}),
+    ("测试热线几点到几点有人接", {"clock"}),
+    ("测试个人缴费是不是工资的2%", {"ratio"}),  # a percentage given to be checked
 ])
 def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     assert _kinds(question) >= kinds and (kinds or not _kinds(question))
@@ -83,6 +85,8 @@ def test_any_kind_replaces_the_broadest() -> None:
     ("span_often", "每年至少向社会公布一次测试基金收支情况", True),
     ("span_often", "测试费用拨付周期不得超过1个月", True),
     ("span_often", "测试机构应当向社会公布测试基金收支情况", False),
+    ("clock", "测试窗口工作日上午9:00至下午5:00受理", True),
+    ("clock", "测试机构应当及时受理", False),
     ("amount", "测试违约金的数额不得超过用人单位提供的培训费用", True),  # a cap on the sum
     ("amount", "测试限制期限，不得超过二年", False),  # a cap on a period
     ("figure", "建设10个测试园区", True),
