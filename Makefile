@@ -17,10 +17,10 @@ test: setup lint
 
 eval:
 	.venv/bin/policyqa eval --json eval/out/dev.json --report eval/out/dev
-	for set in holdout holdout2 holdout3 holdout4 holdout5 holdout6 holdout7; do \
+	for set in holdout holdout2 holdout3 holdout4 holdout5 holdout6 holdout7 holdout8; do \
 	  .venv/bin/policyqa eval --gold eval/$$set.jsonl --json eval/out/$$set.json \
 	    --report eval/out/$$set || exit 1; done
-	mkdir -p eval/figures && cp eval/out/holdout7/*.png eval/figures/  # shown in the README (the newest blind set)
+	mkdir -p eval/figures && cp eval/out/holdout8/*.png eval/figures/  # shown in the README (the newest blind set)
 
 bench:
 	.venv/bin/python bench/bench_query.py

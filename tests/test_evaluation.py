@@ -137,7 +137,7 @@ def test_gold_names_documents_by_doc_id_or_doc_no(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["questions.jsonl", "holdout.jsonl", "holdout2.jsonl",
                                   "holdout3.jsonl", "holdout4.jsonl", "holdout5.jsonl",
-                                  "holdout6.jsonl", "holdout7.jsonl"])
+                                  "holdout6.jsonl", "holdout7.jsonl", "holdout8.jsonl"])
 def test_repo_gold_sets_reference_real_articles(name: str) -> None:
     policies = {p.doc_id: p for p in load_corpus(CORPUS_DIR)}
     aliases = doc_aliases(policies)
