@@ -23,7 +23,7 @@ from policyqa.service import PolicyQA, make_tokenizer
 from policyqa.settings import Settings
 
 SETS = [Path("eval/questions.jsonl"), Path("eval/holdout.jsonl"), Path("eval/holdout2.jsonl"),
-        Path("eval/holdout3.jsonl")]
+        Path("eval/holdout3.jsonl"), Path("eval/holdout8.jsonl")]
 
 
 def main() -> None:
