@@ -50,6 +50,8 @@ def _kinds(q: str) -> set[str]:
     ("When does the probation period end", {"date"}),
     ("测试热线几点到几点有人接", {"clock"}),
     ("测试个人缴费是不是工资的2%", {"ratio"}),  # a percentage given to be checked
+    ("测试个人缴费是工资的2%吗", {"ratio"}),
+    ("单位缴费是工资的16%，我个人也得交吗", set()),  # a percentage told, none asked
 ])
 def test_figure_kinds_asked(question: str, kinds: set[str]) -> None:
     assert _kinds(question) >= kinds and (kinds or not _kinds(question))
